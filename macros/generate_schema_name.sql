@@ -1,0 +1,9 @@
+{#- Custom schemas are used as they are (raw, staging, intermediate, marts),
+    without dbt's default "<target schema>_" prefix. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,239 @@
+{#- R2: the position-cycle walk. Per book (user, base symbol, trade mode) the
+    events are walked in time order: executed orders at their fill time,
+    unexecuted ones at placed_at, history close markers at exit_time; on equal
+    times buys, then sells, then markers, then by order id.
+
+    The held quantity is a running sum clamped at zero (buys add, sells take at
+    most what is held, a marker sets it to 0). That recursion has a closed form
+    (Lindley): within the stretch after the latest marker,
+        held_after = running_sum - least(0, running_min(running_sum)),
+    so the walk is two window passes, the same on every engine. A buy executed
+    while held = 0 opens a cycle; the cycle closes when held returns to 0.
+    An executed sell while held = 0 attaches to the latest cycle when a marker
+    closed it less than var exit_attach_hours earlier, else is an orphan exit. -#}
+with orders as (
+
+    select * from {{ ref('int_orders_deduplicated') }}
+
+),
+
+trades as (
+
+    select * from {{ ref('int_history_trades_attributed') }}
+
+),
+
+order_events as (
+
+    select
+        user_id,
+        base_symbol,
+        trade_mode,
+        order_id,
+        cast(null as {{ dbt.type_string() }}) as history_trade_id,
+        side as event_type,
+        is_manual,
+        is_executed,
+        filled_qty,
+        fill_price as event_price,
+        case when side = 'buy' then 1 else 2 end as event_rank,
+        case
+            when is_executed and side = 'buy' then filled_qty
+            when is_executed and side = 'sell' then -filled_qty
+            else 0
+        end as qty_delta,
+        coalesce(filled_at, placed_at) as event_at
+    from orders
+
+),
+
+marker_events as (
+
+    select
+        user_id,
+        base_symbol,
+        '{{ var("default_trade_mode") }}' as trade_mode,
+        cast(null as {{ dbt.type_bigint() }}) as order_id,
+        history_trade_id,
+        'close_marker' as event_type,
+        false as is_manual,
+        false as is_executed,
+        0 as filled_qty,
+        exit_price as event_price,
+        3 as event_rank,
+        0 as qty_delta,
+        exit_at as event_at
+    from trades
+    where user_id is not null
+        and status = 'closed'
+        and exit_at is not null
+
+),
+
+events as (
+
+    select * from order_events
+    union all
+    select * from marker_events
+
+),
+
+sequenced as (
+
+    select
+        *,
+        row_number() over (
+            partition by user_id, base_symbol, trade_mode
+            order by event_at, event_rank, order_id, history_trade_id
+        ) as event_seq,
+        case when event_type = 'close_marker' then 1 else 0 end as is_marker_int
+    from events
+
+),
+
+segmented as (
+
+    select
+        *,
+        sum(is_marker_int) over (
+            partition by user_id, base_symbol, trade_mode
+            order by event_seq rows between unbounded preceding and current row
+        ) as marker_segment
+    from sequenced
+
+),
+
+summed as (
+
+    select
+        *,
+        sum(qty_delta) over (
+            partition by user_id, base_symbol, trade_mode, marker_segment
+            order by event_seq rows between unbounded preceding and current row
+        ) as running_qty
+    from segmented
+
+),
+
+held as (
+
+    select
+        *,
+        running_qty - least(0, min(running_qty) over (
+            partition by user_id, base_symbol, trade_mode, marker_segment
+            order by event_seq rows between unbounded preceding and current row
+        )) as held_after
+    from summed
+
+),
+
+held_before as (
+
+    select
+        *,
+        coalesce(lag(held_after) over (
+            partition by user_id, base_symbol, trade_mode
+            order by event_seq
+        ), 0) as held_before
+    from held
+
+),
+
+opened as (
+
+    select
+        *,
+        event_type = 'buy' and is_executed and held_before = 0 as opens_cycle
+    from held_before
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(case when opens_cycle then 1 else 0 end) over (
+            partition by user_id, base_symbol, trade_mode
+            order by event_seq rows between unbounded preceding and current row
+        ) as cycle_counter,
+        opens_cycle or held_before > 0 as is_in_cycle
+    from opened
+
+),
+
+closed as (
+
+    select
+        *,
+        is_in_cycle
+        and held_after = 0
+        and (event_type = 'close_marker' or (event_type = 'sell' and is_executed)) as closes_cycle
+    from numbered
+
+),
+
+with_marker_close as (
+
+    select
+        *,
+        max(case when closes_cycle and event_type = 'close_marker' then event_at end) over (
+            partition by user_id, base_symbol, trade_mode, cycle_counter
+        ) as cycle_marker_closed_at
+    from closed
+
+),
+
+attached as (
+
+    select
+        *,
+        event_type = 'sell'
+        and is_executed
+        and not is_in_cycle
+        and cycle_counter > 0
+        and cycle_marker_closed_at is not null
+        and {{ seconds_between('cycle_marker_closed_at', 'event_at') }} < {{ var('exit_attach_hours') }} * 3600
+        as is_attached_exit
+    from with_marker_close
+
+),
+
+final as (
+
+    select
+        user_id,
+        base_symbol,
+        trade_mode,
+        event_seq,
+        order_id,
+        history_trade_id,
+        case
+            when is_in_cycle or is_attached_exit then {{ dbt.hash(dbt.concat([
+                "cast(user_id as " ~ dbt.type_string() ~ ")", "'|'", 'base_symbol', "'|'", 'trade_mode',
+                "'|'", "cast(cycle_counter as " ~ dbt.type_string() ~ ")"])) }}
+        end as position_id,
+        case when is_in_cycle or is_attached_exit then cycle_counter end as cycle_number,
+        event_type,
+        qty_delta,
+        filled_qty,
+        held_before,
+        held_after,
+        case
+            when event_type = 'sell' and is_executed then filled_qty - (held_before - held_after)
+            else 0
+        end as oversold_qty,
+        case when closes_cycle and event_type = 'close_marker' then held_before else 0 end as marker_closed_qty,
+        event_price,
+        is_manual,
+        is_executed,
+        opens_cycle,
+        closes_cycle,
+        is_in_cycle,
+        is_attached_exit,
+        event_type = 'sell' and is_executed and not is_in_cycle and not is_attached_exit as is_orphan_exit,
+        event_at
+    from attached
+
+)
+
+select * from final

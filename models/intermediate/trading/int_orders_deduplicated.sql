@@ -1,0 +1,38 @@
+{#- R1.8: one row per app order id, its newest valid version: greatest
+    updated_at (a version with one beats a version without), then the later
+    file name within orders/, then the later row of the file. Quarantined rows
+    do not compete, so a broken newer version never hides a good older one. -#}
+with orders as (
+
+    select * from {{ ref('stg_trading_app__orders') }}
+
+),
+
+valid as (
+
+    select * from orders
+    where quarantine_reason is null
+
+),
+
+ranked as (
+
+    select
+        *,
+        count(*) over (partition by order_id) as version_count,
+        row_number() over (
+            partition by order_id
+            order by updated_at desc nulls last, source_file desc, source_row desc
+        ) as version_rank
+    from valid
+
+),
+
+final as (
+
+    select * from ranked
+    where version_rank = 1
+
+)
+
+select * from final

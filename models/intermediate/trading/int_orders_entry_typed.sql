@@ -1,0 +1,60 @@
+{#- R3: the derived entry type of every order, from the walk's state.
+    Sells are exits; manual buys are manual (they can still open a cycle);
+    other executed buys are initial when they opened their cycle, else reentry;
+    buys never executed are reentry when a cycle was open at their placed_at,
+    else initial. parent_order_id is the id of the cycle's opening buy (the
+    opening buy's is its own). The app's entry_type is never used here. -#}
+with walked as (
+
+    select * from {{ ref('int_book_events_walked') }}
+    where event_type in ('buy', 'sell')
+
+),
+
+typed as (
+
+    select
+        order_id,
+        position_id,
+        cycle_number,
+        case
+            when event_type = 'sell' then 'exit'
+            when is_manual then 'manual'
+            when is_executed and opens_cycle then 'initial'
+            when is_executed then 'reentry'
+            when held_before > 0 then 'reentry'
+            else 'initial'
+        end as entry_type,
+        event_seq,
+        held_before,
+        held_after,
+        oversold_qty,
+        opens_cycle,
+        closes_cycle,
+        is_attached_exit,
+        is_orphan_exit
+    from walked
+
+),
+
+final as (
+
+    select
+        order_id,
+        position_id,
+        min(case when opens_cycle then order_id end) over (partition by position_id) as parent_order_id,
+        cycle_number,
+        entry_type,
+        event_seq,
+        held_before,
+        held_after,
+        oversold_qty,
+        opens_cycle,
+        closes_cycle,
+        is_attached_exit,
+        is_orphan_exit
+    from typed
+
+)
+
+select * from final

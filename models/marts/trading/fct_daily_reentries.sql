@@ -1,0 +1,45 @@
+{#- R7: one row per (book, India trading date of placed_at) with any
+    reentry-typed order: how often the app's daily reentry cap was broken. -#}
+with orders as (
+
+    select * from {{ ref('fct_orders') }}
+    where entry_type = 'reentry'
+
+),
+
+daily as (
+
+    select
+        user_id,
+        base_symbol,
+        trade_mode,
+        placed_date as trading_date,
+        sum(case when is_executed then 1 else 0 end) as executed_reentries,
+        count(*) as attempted_reentries,
+        count(distinct case when is_executed then reentry_level end) as distinct_levels,
+        count(case when is_executed then reentry_level end) as executed_reentries_with_level
+    from orders
+    group by user_id, base_symbol, trade_mode, placed_date
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            "cast(user_id as " ~ dbt.type_string() ~ ")", "'|'", 'base_symbol', "'|'", 'trade_mode',
+            "'|'", "cast(trading_date as " ~ dbt.type_string() ~ ")"])) }} as daily_reentry_id,
+        user_id,
+        base_symbol,
+        trade_mode,
+        executed_reentries,
+        attempted_reentries,
+        distinct_levels,
+        executed_reentries > {{ var('daily_reentry_cap') }} as is_over_cap,
+        executed_reentries_with_level > distinct_levels as has_repeated_level,
+        trading_date
+    from daily
+
+)
+
+select * from final

@@ -1,0 +1,71 @@
+{#- One row per app order id (its newest valid version, R1.8) with its derived
+    entry type (R3), position cycle (R2) and reentry detail (R4). -#}
+with orders as (
+
+    select * from {{ ref('int_orders_deduplicated') }}
+
+),
+
+typed as (
+
+    select * from {{ ref('int_orders_entry_typed') }}
+
+),
+
+reentries as (
+
+    select * from {{ ref('int_reentry_orders_matched') }}
+
+),
+
+final as (
+
+    select
+        orders.order_id,
+        orders.user_id,
+        typed.position_id,
+        typed.parent_order_id,
+        orders.broker_order_ref,
+        orders.broker_order_id,
+        reentries.history_item_id,
+        orders.symbol,
+        orders.base_symbol,
+        orders.trade_mode,
+        orders.side,
+        orders.order_type,
+        orders.status,
+        typed.entry_type,
+        orders.recorded_entry_type,
+        orders.orig_source,
+        reentries.match_method as reentry_match_method,
+        orders.source_file,
+        typed.cycle_number,
+        reentries.reentry_number,
+        orders.quantity,
+        orders.filled_qty,
+        orders.fill_price,
+        reentries.reentry_level,
+        reentries.reentry_rsi,
+        reentries.decision_close,
+        typed.oversold_qty,
+        orders.version_count,
+        orders.is_executed,
+        orders.is_manual,
+        orders.is_executed and orders.fill_price is null as is_fill_price_unknown,
+        typed.opens_cycle as is_cycle_opener,
+        typed.closes_cycle as is_cycle_closer,
+        typed.is_attached_exit,
+        typed.is_orphan_exit,
+        {{ market_date('orders.placed_at') }} as placed_date,
+        orders.placed_at,
+        orders.filled_at,
+        orders.updated_at
+    from orders
+    inner join typed
+        on orders.order_id = typed.order_id
+    left join reentries
+        on orders.order_id = reentries.order_id
+
+)
+
+select * from final

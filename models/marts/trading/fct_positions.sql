@@ -1,0 +1,130 @@
+{#- One row per position cycle (R2) with its metrics (R5). -#}
+with events as (
+
+    select * from {{ ref('int_position_events_costed') }}
+
+),
+
+reentries as (
+
+    select * from {{ ref('int_reentry_orders_matched') }}
+    where reentry_number is not null
+
+),
+
+executed_reentries as (
+
+    select
+        events.position_id,
+        events.order_id,
+        events.filled_qty,
+        events.event_price,
+        events.event_at,
+        reentries.reentry_number,
+        reentries.reentry_level
+    from events
+    inner join reentries
+        on events.order_id = reentries.order_id
+
+),
+
+reentry_stats as (
+
+    select
+        position_id,
+        count(*) as reentry_count,
+        sum(filled_qty) as total_reentry_qty,
+        sum(case when event_price is not null then filled_qty * event_price end)
+        / nullif(sum(case when event_price is not null then filled_qty end), 0) as avg_reentry_price,
+        max(reentry_number) as last_reentry_number,
+        min(reentry_level) as max_level_reached
+    from executed_reentries
+    group by position_id
+
+),
+
+last_priced_reentry as (
+
+    select
+        position_id,
+        event_price as last_reentry_price
+    from (
+        select
+            position_id,
+            event_price,
+            row_number() over (partition by position_id order by reentry_number desc) as recency
+        from executed_reentries
+        where event_price is not null
+    ) as ranked
+    where recency = 1
+
+),
+
+cycles as (
+
+    select
+        position_id,
+        min(user_id) as user_id,
+        min(base_symbol) as base_symbol,
+        min(trade_mode) as trade_mode,
+        min(cycle_number) as cycle_number,
+        min(case when opens_cycle then order_id end) as initial_order_id,
+        min(case when opens_cycle then event_price end) as initial_entry_price,
+        min(case when opens_cycle then filled_qty end) as initial_qty,
+        sum(case when is_buy_fill then filled_qty else 0 end) as total_bought_qty,
+        sum(sold_qty) as total_sold_qty,
+        sum(marker_closed_qty) as marker_closed_qty,
+        max(case when is_last_event then held_after end) as held_qty,
+        max(case when is_last_event then avg_entry_price end) as avg_entry_price,
+        sum(realized_pnl) as realized_pnl,
+        max(case when closes_cycle then event_type end) as closing_event_type,
+        min(case when opens_cycle then event_at end) as opened_at,
+        max(case when closes_cycle then event_at end) as closed_at
+    from events
+    group by position_id
+
+),
+
+final as (
+
+    select
+        cycles.position_id,
+        cycles.user_id,
+        cycles.initial_order_id,
+        cycles.base_symbol,
+        cycles.trade_mode,
+        case when cycles.closed_at is not null then 'closed' else 'open' end as status,
+        case cycles.closing_event_type
+            when 'sell' then 'sell'
+            when 'close_marker' then 'trade_history'
+        end as close_source,
+        cycles.cycle_number,
+        cycles.initial_entry_price,
+        cycles.initial_qty,
+        coalesce(reentry_stats.reentry_count, 0) as reentry_count,
+        coalesce(reentry_stats.total_reentry_qty, 0) as total_reentry_qty,
+        reentry_stats.avg_reentry_price,
+        last_priced_reentry.last_reentry_price,
+        (reentry_stats.avg_reentry_price / cycles.initial_entry_price - 1) * 100 as reentry_discount_pct,
+        cycles.avg_entry_price,
+        cycles.total_bought_qty,
+        cycles.total_sold_qty,
+        cycles.marker_closed_qty,
+        cycles.held_qty,
+        cycles.realized_pnl,
+        cycles.realized_pnl / nullif(cycles.avg_entry_price * cycles.total_bought_qty, 0) * 100 as realized_pnl_pct,
+        {{ dbt.datediff(market_date('cycles.opened_at'), market_date('cycles.closed_at'), 'day') }} as holding_days,
+        reentry_stats.max_level_reached,
+        coalesce(reentry_stats.reentry_count, 0) > 0 as has_reentries,
+        {{ market_date('cycles.opened_at') }} as opened_date,
+        cycles.opened_at,
+        cycles.closed_at
+    from cycles
+    left join reentry_stats
+        on cycles.position_id = reentry_stats.position_id
+    left join last_priced_reentry
+        on cycles.position_id = last_priced_reentry.position_id
+
+)
+
+select * from final

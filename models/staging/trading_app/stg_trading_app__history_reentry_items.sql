@@ -1,0 +1,49 @@
+{#- One row per item of a history trade's reentries list. `time` is the
+    placement time (newer files also carry placed_at), `price` the decision close. -#}
+with source as (
+
+    select * from {{ source('trading_app', 'history_reentry_items') }}
+
+),
+
+fields as (
+
+    select
+        _source_file as source_file,
+        _source_row as source_row,
+        _item_index as item_index,
+        _loaded_at as loaded_at,
+        {{ to_quantity(json_text('item', 'qty')) }} as qty,
+        {{ to_number(json_text('item', 'level')) }} as reentry_level,
+        {{ to_number(json_text('item', 'rsi')) }} as reentry_rsi,
+        {{ to_number(json_text('item', 'price')) }} as decision_close,
+        {{ json_text('item', 'order_id') }} as order_ref,
+        coalesce({{ json_text('item', 'time') }}, {{ json_text('item', 'placed_at') }}) as placed_at_text
+    from source
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['source_file', "'#'", 'source_row', "'#'", 'item_index']) }} as history_item_id,
+        {{ dbt.concat(['source_file', "'#'", 'source_row']) }} as history_trade_id,
+        source_file,
+        source_row,
+        item_index,
+        order_ref,
+        case
+            when placed_at_text is null then 'missing time'
+            when {{ parse_instant('placed_at_text') }} is null then 'unparseable time'
+        end as quarantine_reason,
+        qty,
+        reentry_level,
+        reentry_rsi,
+        decision_close,
+        {{ parse_instant('placed_at_text') }} as placed_at,
+        loaded_at
+    from fields
+
+)
+
+select * from final

@@ -1,0 +1,62 @@
+{#- One row per trade record of every trades_history.json file, its fields typed.
+    The file has no user_id: attribution is R4.1, in int_history_trades_attributed. -#}
+with source as (
+
+    select * from {{ source('trading_app', 'history_trades') }}
+
+),
+
+fields as (
+
+    select
+        _source_file as source_file,
+        _source_row as source_row,
+        _loaded_at as loaded_at,
+        {{ to_bigint('_file_user_id') }} as file_user_id,
+        {{ json_text('trade', 'symbol') }} as symbol,
+        {{ json_text('trade', 'placed_symbol') }} as placed_symbol,
+        lower({{ json_text('trade', 'status') }}) as status,
+        {{ json_text('trade', 'order_id') }} as order_ref,
+        {{ json_text('trade', 'buy_order_id') }} as buy_order_ref,
+        {{ json_text('trade', 'exit_reason') }} as exit_reason,
+        {{ json_text('trade', 'entry_type') }} as recorded_entry_type,
+        {{ to_number(json_text('trade', 'entry_price')) }} as entry_price,
+        {{ to_quantity(json_text('trade', 'qty')) }} as qty,
+        {{ to_number(json_text('trade', 'exit_price')) }} as exit_price,
+        {{ json_text('trade', 'entry_time') }} as entry_time_text,
+        {{ json_text('trade', 'exit_time') }} as exit_time_text,
+        {{ is_valid_json('trade') }} as is_trade_valid
+    from source
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['source_file', "'#'", 'source_row']) }} as history_trade_id,
+        source_file,
+        source_row,
+        file_user_id,
+        symbol,
+        placed_symbol,
+        {{ base_symbol('symbol') }} as base_symbol,
+        status,
+        order_ref,
+        buy_order_ref,
+        exit_reason,
+        recorded_entry_type,
+        case
+            when not is_trade_valid then 'unparseable trade JSON'
+            when nullif(trim(symbol), '') is null then 'missing symbol'
+        end as quarantine_reason,
+        entry_price,
+        qty,
+        exit_price,
+        {{ parse_instant('entry_time_text') }} as entry_at,
+        {{ parse_instant('exit_time_text') }} as exit_at,
+        loaded_at
+    from fields
+
+)
+
+select * from final

@@ -1,0 +1,160 @@
+{#- One row per row of every orders export, typed and normalised (R1.1-R1.7),
+    with the reason it cannot be used (R6) or NULL. No row is dropped here. -#}
+{%- set utc_from = var('naive_utc_from') -%}
+{%- set utc_until = var('naive_utc_until') -%}
+{%- if utc_from and utc_until -%}
+    {%- set naive_is_utc -%}
+        ({{ parse_naive('placed_at') }} >= cast('{{ utc_from }}' as timestamp)
+        and {{ parse_naive('placed_at') }} < cast('{{ utc_until }}' as timestamp))
+    {%- endset -%}
+{%- else -%}
+    {%- set naive_is_utc = 'false' -%}
+{%- endif -%}
+
+with source as (
+
+    select * from {{ source('trading_app', 'orders') }}
+
+),
+
+typed as (
+
+    select
+        _source_file as source_file,
+        _source_row as source_row,
+        _loaded_at as loaded_at,
+        {{ to_bigint('id') }} as order_id,
+        {{ to_bigint('user_id') }} as user_id,
+        nullif(trim(order_id), '') as broker_order_ref,
+        nullif(trim(broker_order_id), '') as broker_order_id,
+        trim(symbol) as symbol,
+        {{ base_symbol('symbol') }} as base_symbol,
+        lower(trim(side)) as side,
+        lower(trim(order_type)) as order_type,
+        lower(trim(status)) as status_raw,
+        case lower(trim(status))
+            when 'amo' then 'pending'
+            when 'pending_execution' then 'pending'
+            when 'pending' then 'pending'
+            when 'sell' then 'pending'
+            when 'ongoing' then 'ongoing'
+            when 'closed' then 'closed'
+            when 'failed' then 'failed'
+            when 'retry_pending' then 'failed'
+            when 'rejected' then 'failed'
+            when 'cancelled' then 'cancelled'
+            when 'canceled' then 'cancelled'
+        end as status,
+        coalesce(lower(trim(trade_mode)), '{{ var("default_trade_mode") }}') as trade_mode,
+        lower(trim(orig_source)) as orig_source,
+        lower(trim(entry_type)) as recorded_entry_type,
+        coalesce(reason, failure_reason, rejection_reason, cancelled_reason) as reason,
+        metadata,
+        {{ to_quantity('quantity') }} as quantity,
+        {{ to_quantity('execution_qty') }} as execution_qty,
+        {{ to_number('price') }} as price,
+        {{ to_number('avg_price') }} as avg_price,
+        {{ to_number('execution_price') }} as execution_price,
+        {{ to_number(json_text('metadata', 'rsi_level')) }} as metadata_rsi_level,
+        {{ to_number(json_text('metadata', 'reentry_level')) }} as metadata_reentry_level,
+        {{ to_number(json_text('metadata', 'level')) }} as metadata_level,
+        {{ to_number(json_text('metadata', 'rsi')) }} as metadata_rsi,
+        {{ to_number(json_text('metadata', 'rsi10')) }} as metadata_rsi10,
+        {{ to_number(json_text('metadata', 'price')) }} as metadata_price,
+        {{ is_valid_json('metadata') }} as is_metadata_valid,
+        {{ parse_instant('placed_at', naive_is_utc) }} as placed_at,
+        {{ parse_instant('updated_at', naive_is_utc) }} as updated_at,
+        {{ parse_instant('filled_at', naive_is_utc) }} as recorded_filled_at,
+        {{ parse_instant('execution_time', naive_is_utc) }} as execution_time,
+        {{ parse_instant('closed_at', naive_is_utc) }} as closed_at,
+        placed_at as placed_at_text,
+        quantity as quantity_text,
+        id as id_text,
+        user_id as user_id_text
+    from source
+
+),
+
+normalised as (
+
+    select
+        *,
+        -- R1.3: filled quantity
+        case
+            when execution_qty > 0 then execution_qty
+            when execution_qty is null and status in ('ongoing', 'closed') then quantity
+            else 0
+        end as filled_qty,
+        -- R1.4: fill price, first positive of execution_price, avg_price, price
+        case
+            when execution_price > 0 then execution_price
+            when avg_price > 0 then avg_price
+            when price > 0 then price
+        end as fill_price_candidate,
+        coalesce(orig_source = 'manual', false) as is_manual,
+        -- R4.3: level, RSI and decision close as the order's own metadata gives them
+        coalesce(metadata_rsi_level, metadata_reentry_level, metadata_level) as metadata_reentry_level_any,
+        coalesce(metadata_rsi, metadata_rsi10) as metadata_reentry_rsi,
+        -- R6: why the row cannot be used, first reason wins
+        case
+            when nullif(trim(id_text), '') is null then 'missing id'
+            when order_id is null then 'non-numeric id'
+            when nullif(trim(user_id_text), '') is null then 'missing user_id'
+            when user_id is null then 'non-numeric user_id'
+            when nullif(symbol, '') is null then 'missing symbol'
+            when nullif(trim(placed_at_text), '') is null then 'missing placed_at'
+            when placed_at is null then 'unparseable placed_at'
+            when side is null or side not in ('buy', 'sell') then 'unknown side'
+            when status is null then 'unknown status'
+            when quantity is null then 'non-numeric quantity'
+            when quantity <= 0 then 'non-positive quantity'
+            when not is_metadata_valid then 'unparseable metadata JSON'
+        end as quarantine_reason
+    from typed
+
+),
+
+final as (
+
+    select
+        source_file,
+        source_row,
+        order_id,
+        user_id,
+        broker_order_ref,
+        broker_order_id,
+        symbol,
+        base_symbol,
+        side,
+        order_type,
+        status_raw,
+        status,
+        trade_mode,
+        orig_source,
+        recorded_entry_type,
+        reason,
+        metadata,
+        quarantine_reason,
+        quantity,
+        price,
+        avg_price,
+        execution_qty,
+        execution_price,
+        filled_qty,
+        case when filled_qty > 0 then fill_price_candidate end as fill_price,
+        metadata_reentry_level_any as metadata_reentry_level,
+        metadata_reentry_rsi,
+        metadata_price as metadata_decision_close,
+        filled_qty > 0 as is_executed,
+        is_manual,
+        placed_at,
+        updated_at,
+        -- R1.5: fill time, only for an executed order
+        case when filled_qty > 0 then coalesce(execution_time, recorded_filled_at, placed_at) end as filled_at,
+        closed_at,
+        loaded_at
+    from normalised
+
+)
+
+select * from final

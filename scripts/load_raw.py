@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Load a raw folder of trading-app exports into the warehouse's ``raw`` schema.
+
+Layout (``../shared/spec/raw-data.md``)::
+
+    <raw>/orders/*.csv | *.parquet
+    <raw>/positions/*.csv | *.parquet
+    <raw>/trade_history/trades_history.json
+    <raw>/trade_history/user_<id>/trades_history.json
+
+Every value lands as text, untouched, beside its source file, row number and
+load time: typing, validation and quarantine happen in dbt staging, so nothing
+is lost here. Each file is loaded in its own transaction and recorded in
+``raw.load_log`` with its content hash: loading the same file again adds
+nothing; a file whose content changed replaces its earlier rows. A file that
+cannot be parsed is refused whole with one line naming it and the problem; the
+other files still load and the command exits 1.
+
+Exit codes: 0 all files loaded (or already loaded), 1 some file refused,
+2 bad arguments (missing folder, ...).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+try:  # progress bars are a nicety, never a requirement
+    from tqdm import tqdm
+except ImportError:  # pragma: no cover
+    tqdm = None
+
+ORDER_COLUMNS = [
+    "id", "user_id", "symbol", "side", "order_type", "quantity", "price", "status",
+    "avg_price", "placed_at", "updated_at", "filled_at", "closed_at", "orig_source",
+    "order_id", "broker_order_id", "metadata", "reason", "failure_reason",
+    "rejection_reason", "cancelled_reason", "execution_price", "execution_qty",
+    "execution_time", "entry_type", "trade_mode", "retry_count", "first_failed_at",
+    "last_retry_attempt", "last_status_check", "base_symbol",
+]
+ORDER_REQUIRED = ["id", "user_id", "symbol", "side", "quantity", "status", "placed_at"]
+
+POSITION_COLUMNS = [
+    "id", "user_id", "symbol", "quantity", "avg_price", "unrealized_pnl", "opened_at",
+    "closed_at", "reentry_count", "reentries", "initial_entry_price", "last_reentry_price",
+    "entry_rsi", "exit_price", "exit_reason", "exit_rsi", "realized_pnl",
+    "realized_pnl_pct", "sell_order_id",
+]
+POSITION_REQUIRED = ["id", "user_id", "symbol"]
+
+META_COLUMNS = [
+    ("_source_file", "varchar not null"),
+    ("_source_row", "bigint not null"),
+    ("_loaded_at", "timestamptz not null"),
+]
+
+USER_DIR = re.compile(r"^user_(\d+)$")
+
+
+class RefusedFile(Exception):
+    """A file that cannot be loaded at all; the message names the problem."""
+
+
+@dataclass
+class FileResult:
+    path: str
+    kind: str
+    action: str  # loaded | replaced | skipped | refused
+    rows: int = 0
+    message: str = ""
+
+
+def table_ddl() -> list[str]:
+    meta = ", ".join(f"{name} {typ}" for name, typ in META_COLUMNS)
+    orders = ", ".join(f"{c} varchar" for c in ORDER_COLUMNS)
+    positions = ", ".join(f"{c} varchar" for c in POSITION_COLUMNS)
+    return [
+        "create schema if not exists raw",
+        f"create table if not exists raw.orders ({orders}, _extra varchar, {meta})",
+        f"create table if not exists raw.positions ({positions}, _extra varchar, {meta})",
+        f"create table if not exists raw.history_trades (_file_user_id varchar, trade varchar, {meta})",
+        "create table if not exists raw.history_reentry_items ("
+        "_item_index bigint not null, item varchar, " + meta + ")",
+        "create table if not exists raw.load_log ("
+        "source_file varchar not null, kind varchar not null, content_hash varchar not null,"
+        " size_bytes bigint, rows_loaded bigint, action varchar not null, message varchar,"
+        " loaded_at timestamptz not null)",
+    ]
+
+
+def file_hash(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def discover(raw_dir: Path) -> list[tuple[str, Path]]:
+    """(kind, path) of every loadable file, in load order (lexical within a kind)."""
+    found: list[tuple[str, Path]] = []
+    for kind in ("orders", "positions"):
+        folder = raw_dir / kind
+        if folder.is_dir():
+            files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".parquet")]
+            found += [(kind, p) for p in sorted(files, key=lambda p: p.name)]
+    history = raw_dir / "trade_history"
+    if history.is_dir():
+        files = sorted(history.rglob("*.json"), key=lambda p: str(p.relative_to(history)))
+        found += [("history", p) for p in files]
+    return found
+
+
+# ---------------------------------------------------------------- tabular files
+def tabular_source(path: Path) -> str:
+    if path.suffix.lower() == ".parquet":
+        return f"read_parquet({sql_str(str(path))})"
+    return (
+        f"read_csv({sql_str(str(path))}, all_varchar=true, header=true, delim=',', quote='\"',"
+        " escape='\"', strict_mode=true, null_padding=false, sample_size=-1)"
+    )
+
+
+def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: str,
+                 known: list[str], required: list[str], loaded_at: str) -> int:
+    source = tabular_source(path)
+    try:
+        described = con.execute(f"describe select * from {source}").fetchall()
+    except duckdb.Error as exc:
+        raise RefusedFile(f"cannot be read as {path.suffix.lstrip('.').upper()}: {first_line(exc)}") from exc
+    columns = [row[0] for row in described]
+    by_name = {c.strip().lower().lstrip("\ufeff"): c for c in columns}
+    missing = [c for c in required if c not in by_name]
+    if missing:
+        raise RefusedFile(f"missing required column(s) {', '.join(missing)} (has: {', '.join(columns)})")
+    selects = [f'cast("{by_name[c]}" as varchar) as {c}' if c in by_name else f"null as {c}" for c in known]
+    extra = [c for key, c in by_name.items() if key not in known]
+    if extra:
+        pairs = ", ".join(f'{sql_str(c)}: cast("{c}" as varchar)' for c in extra)
+        selects.append(f"cast(to_json({{{pairs}}}) as varchar) as _extra")
+    else:
+        selects.append("null as _extra")
+    con.execute(
+        f"insert into raw.{table} select {', '.join(selects)}, {sql_str(rel)}, ordinality,"
+        f" cast({sql_str(loaded_at)} as timestamptz) from {source} with ordinality"
+    )
+    return con.execute(f"select count(*) from raw.{table} where _source_file = ?", [rel]).fetchone()[0]
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------- history JSON
+def split_history(path: Path, workdir: Path) -> Path:
+    """Write the ``trades`` array of a history file to its own file and return it.
+
+    The file is one JSON object, far larger than DuckDB's per-object limit when
+    production-sized. ``json.dump(indent=2)`` puts the array's closing bracket
+    alone on a line indented by two spaces, and no string holds a raw newline,
+    so the array is found with two byte searches; everything outside it is
+    validated with the standard parser. Files in any other layout (compact,
+    another indent) are parsed whole by Python's ``json`` and re-written one
+    trade per line.
+    """
+    data = path.read_bytes()
+    if not data.strip():
+        raise RefusedFile("is empty")
+    out = workdir / "trades.json"
+    start_key = data.find(b'\n  "trades": [')
+    if start_key >= 0:
+        open_bracket = start_key + len(b'\n  "trades": ')
+        if data[open_bracket:open_bracket + 2] == b"[]":
+            check_outside(data)
+            out.write_bytes(b"[]")
+            return out
+        end = data.find(b"\n  ]", open_bracket)
+        if end >= 0:
+            outside = data[:open_bracket] + b"[]" + data[end + len(b"\n  ]"):]
+            check_outside(outside)
+            with out.open("wb") as handle:
+                handle.write(memoryview(data)[open_bracket:end + len(b"\n  ]")])
+            return out
+    return split_history_generic(data, out)
+
+
+def check_outside(doc: bytes) -> None:
+    try:
+        parsed = json.loads(doc)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RefusedFile(f"is not valid JSON ({exc})") from exc
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("trades"), list):
+        raise RefusedFile('is not a history file: expected an object with a "trades" list')
+
+
+def split_history_generic(data: bytes, out: Path) -> Path:
+    try:
+        text = data.decode("utf-8-sig")
+        parsed = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RefusedFile(f"is not valid JSON ({exc})") from exc
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("trades"), list):
+        raise RefusedFile('is not a history file: expected an object with a "trades" list')
+    with out.open("w", encoding="utf-8") as handle:
+        handle.write("[")
+        for index, trade in enumerate(parsed["trades"]):
+            handle.write(("," if index else "") + json.dumps(trade) + "\n")
+        handle.write("]")
+    return out
+
+
+def load_history(con: duckdb.DuckDBPyConnection, path: Path, rel: str, raw_dir: Path,
+                 loaded_at: str) -> int:
+    user_match = USER_DIR.match(path.parent.name) if path.parent != raw_dir / "trade_history" else None
+    file_user = sql_str(user_match.group(1)) if user_match else "null"
+    with tempfile.TemporaryDirectory(prefix="load_raw_") as tmp:
+        array_file = split_history(path, Path(tmp))
+        try:
+            con.execute(
+                f"insert into raw.history_trades select {file_user}, cast(json as varchar),"
+                f" {sql_str(rel)}, ordinality, cast({sql_str(loaded_at)} as timestamptz)"
+                f" from read_json_objects({sql_str(str(array_file))}, format='array') with ordinality"
+            )
+        except duckdb.Error as exc:
+            raise RefusedFile(f"is not valid JSON: {first_line(exc)}") from exc
+    con.execute(
+        """
+        insert into raw.history_reentry_items
+        select item_index, cast(item as varchar), _source_file, _source_row, _loaded_at
+        from (
+            select
+                unnest(items) as item,
+                unnest(range(1, len(items) + 1)) as item_index,
+                _source_file, _source_row, _loaded_at
+            from (
+                select
+                    json_extract(trade, '$.reentries[*]') as items,
+                    _source_file, _source_row, _loaded_at
+                from raw.history_trades
+                where _source_file = ? and json_type(trade, '$.reentries') = 'ARRAY'
+            )
+        )
+        """,
+        [rel],
+    )
+    return con.execute("select count(*) from raw.history_trades where _source_file = ?", [rel]).fetchone()[0]
+
+
+# ---------------------------------------------------------------- driver
+TABLES_BY_KIND = {
+    "orders": ["orders"],
+    "positions": ["positions"],
+    "history": ["history_trades", "history_reentry_items"],
+}
+
+
+def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Path) -> FileResult:
+    rel = str(path.relative_to(raw_dir))
+    digest = file_hash(path)
+    previous = con.execute(
+        "select content_hash from raw.load_log where source_file = ? and action in ('loaded', 'replaced')"
+        " order by loaded_at desc limit 1",
+        [rel],
+    ).fetchone()
+    if previous and previous[0] == digest:
+        return FileResult(rel, kind, "skipped")
+    loaded_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    action = "replaced" if previous else "loaded"
+    con.execute("begin transaction")
+    try:
+        for table in TABLES_BY_KIND[kind]:
+            con.execute(f"delete from raw.{table} where _source_file = ?", [rel])
+        if kind == "orders":
+            rows = load_tabular(con, path, rel, "orders", ORDER_COLUMNS, ORDER_REQUIRED, loaded_at)
+        elif kind == "positions":
+            rows = load_tabular(con, path, rel, "positions", POSITION_COLUMNS, POSITION_REQUIRED, loaded_at)
+        else:
+            rows = load_history(con, path, rel, raw_dir, loaded_at)
+        con.execute(
+            "insert into raw.load_log values (?, ?, ?, ?, ?, ?, null, cast(? as timestamptz))",
+            [rel, kind, digest, path.stat().st_size, rows, action, loaded_at],
+        )
+        con.execute("commit")
+        return FileResult(rel, kind, action, rows)
+    except (RefusedFile, duckdb.Error) as exc:
+        con.execute("rollback")
+        message = str(exc) if isinstance(exc, RefusedFile) else f"could not be loaded: {first_line(exc)}"
+        con.execute(
+            "insert into raw.load_log values (?, ?, ?, ?, 0, 'refused', ?, cast(? as timestamptz))",
+            [rel, kind, digest, path.stat().st_size, message, loaded_at],
+        )
+        return FileResult(rel, kind, "refused", 0, message)
+
+
+def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit: str | None = None
+                ) -> list[FileResult]:
+    con = duckdb.connect(warehouse)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        if memory_limit:
+            con.execute(f"set memory_limit = {sql_str(memory_limit)}")
+        for statement in table_ddl():
+            con.execute(statement)
+        files = discover(raw_dir)
+        results = []
+        bar = tqdm(files, desc="loading", unit="file", disable=quiet or tqdm is None or not files) \
+            if tqdm else files
+        for kind, path in bar:
+            if tqdm and not quiet:
+                bar.set_postfix_str(path.name)
+            results.append(load_file(con, raw_dir, kind, path))
+        return results
+    finally:
+        con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--raw-dir", default=os.environ.get("RAW_DIR", "data/raw"),
+                        help="folder in the raw-data.md layout (default: $RAW_DIR or data/raw)")
+    parser.add_argument("--warehouse", default=os.environ.get("WAREHOUSE", "warehouse.duckdb"),
+                        help="DuckDB file to load into (default: $WAREHOUSE or warehouse.duckdb)")
+    parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT"),
+                        help="DuckDB memory_limit for the load, e.g. 4GB")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, only refusals and the summary")
+    args = parser.parse_args(argv)
+
+    raw_dir = Path(args.raw_dir)
+    if not raw_dir.is_dir():
+        print(f"load_raw: raw folder {raw_dir} does not exist", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    results = load_folder(raw_dir, args.warehouse, args.quiet, args.memory_limit)
+    if not results:
+        print(f"load_raw: no orders, positions or trade_history files under {raw_dir}", file=sys.stderr)
+        return 1
+    refused = [r for r in results if r.action == "refused"]
+    for result in refused:
+        print(f"load_raw: refused {result.path}: {result.message}", file=sys.stderr)
+    counts = {action: sum(1 for r in results if r.action == action)
+              for action in ("loaded", "replaced", "skipped", "refused")}
+    rows = sum(r.rows for r in results)
+    print(
+        f"load_raw: {len(results)} files into {args.warehouse} in {time.monotonic() - started:.1f}s: "
+        + ", ".join(f"{n} {action}" for action, n in counts.items() if n)
+        + f"; {rows} rows"
+    )
+    return 1 if refused else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
