@@ -105,7 +105,7 @@ final as (
         coalesce(reentry_stats.total_reentry_qty, 0) as total_reentry_qty,
         reentry_stats.avg_reentry_price,
         last_priced_reentry.last_reentry_price,
-        (reentry_stats.avg_reentry_price / cycles.initial_entry_price - 1) * 100 as reentry_discount_pct,
+        (reentry_stats.avg_reentry_price - cycles.initial_entry_price) / cycles.initial_entry_price * 100 as reentry_discount_pct,
         cycles.avg_entry_price,
         cycles.total_bought_qty,
         cycles.total_sold_qty,

@@ -1,0 +1,64 @@
+# Two commands: `make run` sets up and builds the warehouse (sample data when no
+# raw folder is given); `make test` runs every check. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RAW_DIR ?= data/raw
+WAREHOUSE ?= warehouse.duckdb
+SAMPLE_ORDERS ?= 5000
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+export WAREHOUSE
+export RAW_DIR
+
+.PHONY: help setup sample-data load build run test lint unit docs clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+setup: $(VENV)/.installed  ## create .venv and install the pinned requirements
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+sample-data: setup  ## generate sample raw data into data/raw (truth in data/truth)
+	$(BIN)/python scripts/generate_sample_data.py --out data/raw --truth data/truth --orders $(SAMPLE_ORDERS)
+
+load: setup  ## load RAW_DIR into WAREHOUSE (schema raw)
+	$(BIN)/python scripts/load_raw.py --raw-dir "$(RAW_DIR)" --warehouse "$(WAREHOUSE)"
+
+build: setup  ## dbt build (models + all tests) on WAREHOUSE
+	$(BIN)/dbt build
+
+# The main job. With the default RAW_DIR and no data there yet, sample data is
+# generated first. A refused file does not stop the build of what did load, but
+# the command still exits non-zero.
+run: setup  ## load RAW_DIR into WAREHOUSE and dbt build: make run RAW_DIR=<folder> WAREHOUSE=<file>
+	@if [ "$(RAW_DIR)" = "data/raw" ] && [ ! -d data/raw/orders ]; then \
+		echo "No raw data in data/raw: generating sample data (make sample-data)"; \
+		$(MAKE) --no-print-directory sample-data; \
+	fi
+	@$(BIN)/python scripts/load_raw.py --raw-dir "$(RAW_DIR)" --warehouse "$(WAREHOUSE)"; load=$$?; \
+	if [ $$load -eq 2 ]; then exit 2; fi; \
+	$(BIN)/dbt build || exit 1; \
+	echo "Warehouse ready: $(WAREHOUSE) (marts in schema marts)"; \
+	exit $$load
+
+lint: setup  ## sqlfluff lint (dbt templater, DuckDB dialect)
+	WAREHOUSE=target/lint.duckdb $(BIN)/sqlfluff lint models tests/marts analyses
+
+unit: setup  ## dbt unit tests only (needs a built warehouse)
+	$(BIN)/dbt test --select "test_type:unit"
+
+docs: setup  ## dbt docs generate --static -> target/static_index.html
+	$(BIN)/dbt docs generate --static
+	@echo "Docs site: $(CURDIR)/target/static_index.html"
+
+test: setup lint  ## every check: sqlfluff lint, pytest (scripts, end-to-end dbt build vs truth, docs generate)
+	$(BIN)/python -m pytest -q tests/python
+
+clean:  ## remove build output (keeps .venv and data)
+	rm -rf target logs
