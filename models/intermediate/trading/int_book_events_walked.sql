@@ -152,10 +152,10 @@ numbered as (
 
     select
         *,
-        sum(case when opens_cycle then 1 else 0 end) over (
+        cast(sum(case when opens_cycle then 1 else 0 end) over (
             partition by user_id, base_symbol, trade_mode
             order by event_seq rows between unbounded preceding and current row
-        ) as cycle_counter,
+        ) as {{ dbt.type_bigint() }}) as cycle_counter,
         opens_cycle or held_before > 0 as is_in_cycle
     from opened
 

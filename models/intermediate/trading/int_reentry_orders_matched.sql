@@ -1,7 +1,5 @@
-{#- R4.2-R4.4: reentry detail of every reentry-typed order (executed or not).
-    R4.2 history reentry items of attributed trades are de-duplicated on
-    (user, base symbol, time, qty, level): the app copied each item into every
-    open trade of the symbol.
+{#- R4.3-R4.4: reentry detail of every reentry-typed order (executed or not),
+    matched with the de-duplicated history items (R4.2, int_history_reentry_items_deduplicated).
     R4.3 an order's level, RSI and decision close come from its metadata, else
     (each on its own) from its matched history item: same user and base symbol,
     first by order id (item order_id = the order's order_id or broker_order_id),
@@ -25,17 +23,9 @@ orders as (
 
 ),
 
-trades as (
+items as (
 
-    select * from {{ ref('int_history_trades_attributed') }}
-    where user_id is not null
-
-),
-
-raw_items as (
-
-    select * from {{ ref('stg_trading_app__history_reentry_items') }}
-    where quarantine_reason is null
+    select * from {{ ref('int_history_reentry_items_deduplicated') }}
 
 ),
 
@@ -59,35 +49,6 @@ reentry_orders as (
     from typed
     inner join orders
         on typed.order_id = orders.order_id
-
-),
-
-attributed_items as (
-
-    select
-        raw_items.history_item_id,
-        trades.user_id,
-        trades.base_symbol,
-        raw_items.order_ref,
-        raw_items.qty,
-        raw_items.reentry_level,
-        raw_items.reentry_rsi,
-        raw_items.decision_close,
-        raw_items.placed_at,
-        row_number() over (
-            partition by trades.user_id, trades.base_symbol, raw_items.placed_at, raw_items.qty, raw_items.reentry_level
-            order by raw_items.history_item_id
-        ) as copy_number
-    from raw_items
-    inner join trades
-        on raw_items.history_trade_id = trades.history_trade_id
-
-),
-
-items as (
-
-    select * from attributed_items
-    where copy_number = 1
 
 ),
 

@@ -15,7 +15,7 @@ fields as (
         {{ to_bigint('_file_user_id') }} as file_user_id,
         {{ json_text('trade', 'symbol') }} as symbol,
         {{ json_text('trade', 'placed_symbol') }} as placed_symbol,
-        lower({{ json_text('trade', 'status') }}) as status,
+        lower(trim({{ json_text('trade', 'status') }})) as status,
         {{ json_text('trade', 'order_id') }} as order_ref,
         {{ json_text('trade', 'buy_order_id') }} as buy_order_ref,
         {{ json_text('trade', 'exit_reason') }} as exit_reason,

@@ -45,7 +45,7 @@ typed as (
             when 'cancelled' then 'cancelled'
             when 'canceled' then 'cancelled'
         end as status,
-        coalesce(lower(trim(trade_mode)), '{{ var("default_trade_mode") }}') as trade_mode,
+        coalesce(nullif(lower(trim(trade_mode)), ''), '{{ var("default_trade_mode") }}') as trade_mode,
         lower(trim(orig_source)) as orig_source,
         lower(trim(entry_type)) as recorded_entry_type,
         coalesce(reason, failure_reason, rejection_reason, cancelled_reason) as reason,
