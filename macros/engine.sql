@@ -112,3 +112,12 @@
 {% macro default__type_double() -%}
     double
 {%- endmacro %}
+
+{#- Whole days from one date to another (to minus from). -#}
+{% macro days_between(from_date, to_date) -%}
+    {{ return(adapter.dispatch('days_between', 'trading_warehouse')(from_date, to_date)) }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(from_date, to_date) -%}
+    date_diff('day', {{ from_date }}, {{ to_date }})
+{%- endmacro %}

@@ -48,7 +48,8 @@ unmatched_items as (
     select items.*
     from items
     where items.history_item_id not in (
-        select history_item_id from matched where history_item_id is not null
+        select matched.history_item_id from matched
+        where matched.history_item_id is not null
     )
 
 )
@@ -58,7 +59,8 @@ select
     unmatched_items.history_item_id
 from unmatched_orders
 inner join unmatched_items
-    on unmatched_orders.user_id = unmatched_items.user_id
-    and unmatched_orders.base_symbol = unmatched_items.base_symbol
-    and unmatched_items.placed_at >= {{ dbt.dateadd('minute', -var('reentry_match_minutes'), 'unmatched_orders.placed_at') }}
-    and unmatched_items.placed_at <= {{ dbt.dateadd('minute', var('reentry_match_minutes'), 'unmatched_orders.placed_at') }}
+    on
+        unmatched_orders.user_id = unmatched_items.user_id
+        and unmatched_orders.base_symbol = unmatched_items.base_symbol
+        and unmatched_items.placed_at >= {{ dbt.dateadd('minute', -var('reentry_match_minutes'), 'unmatched_orders.placed_at') }}
+        and unmatched_items.placed_at <= {{ dbt.dateadd('minute', var('reentry_match_minutes'), 'unmatched_orders.placed_at') }}

@@ -35,7 +35,8 @@ select
 from positions
 left join sold_by_position
     on positions.position_id = sold_by_position.position_id
-where positions.total_bought_qty - positions.total_sold_qty - positions.marker_closed_qty <> positions.held_qty
+where
+    positions.total_bought_qty - positions.total_sold_qty - positions.marker_closed_qty <> positions.held_qty
     or coalesce(sold_by_position.sold_qty, 0) <> positions.total_sold_qty
     or positions.held_qty < 0
     or (positions.status = 'open' and positions.held_qty <= 0)

@@ -52,7 +52,8 @@ left join from_orders
     on positions.position_id = from_orders.position_id
 left join from_reentries
     on positions.position_id = from_reentries.position_id
-where positions.reentry_count <> coalesce(from_orders.reentry_orders, 0)
+where
+    positions.reentry_count <> coalesce(from_orders.reentry_orders, 0)
     or positions.total_reentry_qty <> coalesce(from_orders.reentry_qty, 0)
     or positions.reentry_count <> coalesce(from_reentries.reentry_rows, 0)
     or positions.reentry_count <> coalesce(from_reentries.max_reentry_number, 0)

@@ -64,7 +64,8 @@ marker_events as (
         0 as qty_delta,
         exit_at as event_at
     from trades
-    where user_id is not null
+    where
+        user_id is not null
         and status = 'closed'
         and exit_at is not null
 
@@ -193,7 +194,7 @@ attached as (
         and cycle_counter > 0
         and cycle_marker_closed_at is not null
         and {{ seconds_between('cycle_marker_closed_at', 'event_at') }} < {{ var('exit_attach_hours') }} * 3600
-        as is_attached_exit
+            as is_attached_exit
     from with_marker_close
 
 ),

@@ -38,17 +38,33 @@ item_qty as (
 
 order_refs as (
 
-    select user_id, broker_order_ref as order_ref from orders where broker_order_ref is not null
+    select
+        user_id,
+        broker_order_ref as order_ref
+    from orders
+    where broker_order_ref is not null
     union all
-    select user_id, broker_order_id as order_ref from orders where broker_order_id is not null
+    select
+        user_id,
+        broker_order_id as order_ref
+    from orders
+    where broker_order_id is not null
 
 ),
 
 trade_refs as (
 
-    select history_trade_id, order_ref from trades where order_ref is not null
+    select
+        history_trade_id,
+        order_ref
+    from trades
+    where order_ref is not null
     union all
-    select history_trade_id, buy_order_ref as order_ref from trades where buy_order_ref is not null
+    select
+        history_trade_id,
+        buy_order_ref as order_ref
+    from trades
+    where buy_order_ref is not null
 
 ),
 
@@ -84,11 +100,12 @@ time_candidates as (
         orders.filled_qty = trades.initial_qty as is_qty_equal
     from trades_with_initial_qty as trades
     inner join orders
-        on trades.base_symbol = orders.base_symbol
-        and orders.side = 'buy'
-        and orders.is_executed
-        and orders.filled_at >= {{ dbt.dateadd('minute', -var('trade_match_minutes'), 'trades.entry_at') }}
-        and orders.filled_at <= {{ dbt.dateadd('minute', var('trade_match_minutes'), 'trades.entry_at') }}
+        on
+            trades.base_symbol = orders.base_symbol
+            and orders.side = 'buy'
+            and orders.is_executed
+            and orders.filled_at >= {{ dbt.dateadd('minute', -var('trade_match_minutes'), 'trades.entry_at') }}
+            and orders.filled_at <= {{ dbt.dateadd('minute', var('trade_match_minutes'), 'trades.entry_at') }}
     where trades.file_user_id is null
 
 ),

@@ -18,7 +18,10 @@ with walked as (
 
 typed as (
 
-    select order_id, entry_type from {{ ref('int_orders_entry_typed') }}
+    select
+        order_id,
+        entry_type
+    from {{ ref('int_orders_entry_typed') }}
 
 ),
 
@@ -57,8 +60,9 @@ factors as (
         end as alpha,
         case
             when is_buy_fill and event_price is not null and event_seq > first_priced_seq
-                then cast(filled_qty as {{ type_double() }}) * event_price
-                / cast(held_before + filled_qty as {{ type_double() }})
+                then
+                    cast(filled_qty as {{ type_double() }}) * event_price
+                    / cast(held_before + filled_qty as {{ type_double() }})
             else 0.0
         end as beta
     from first_priced

@@ -59,15 +59,18 @@ id_candidates as (
         items.history_item_id
     from reentry_orders
     inner join items
-        on reentry_orders.user_id = items.user_id
-        and reentry_orders.base_symbol = items.base_symbol
-        and (items.order_ref = reentry_orders.broker_order_ref or items.order_ref = reentry_orders.broker_order_id)
+        on
+            reentry_orders.user_id = items.user_id
+            and reentry_orders.base_symbol = items.base_symbol
+            and (reentry_orders.broker_order_ref = items.order_ref or reentry_orders.broker_order_id = items.order_ref)
 
 ),
 
 id_matches as (
 
-    select order_id, history_item_id
+    select
+        order_id,
+        history_item_id
     from (
         select
             order_id,
@@ -89,19 +92,29 @@ time_candidates as (
         case when items.qty = reentry_orders.quantity then 0 else 1 end as is_qty_different
     from reentry_orders
     inner join items
-        on reentry_orders.user_id = items.user_id
-        and reentry_orders.base_symbol = items.base_symbol
-        and items.placed_at >= {{ dbt.dateadd('minute', -var('reentry_match_minutes'), 'reentry_orders.placed_at') }}
-        and items.placed_at <= {{ dbt.dateadd('minute', var('reentry_match_minutes'), 'reentry_orders.placed_at') }}
-    where reentry_orders.order_id not in (select order_id from id_matches)
-        and items.history_item_id not in (select history_item_id from id_matches)
+        on
+            reentry_orders.user_id = items.user_id
+            and reentry_orders.base_symbol = items.base_symbol
+            and items.placed_at >= {{ dbt.dateadd('minute', -var('reentry_match_minutes'), 'reentry_orders.placed_at') }}
+            and items.placed_at <= {{ dbt.dateadd('minute', var('reentry_match_minutes'), 'reentry_orders.placed_at') }}
+    where
+        reentry_orders.order_id not in (select id_matches.order_id from id_matches)
+        and items.history_item_id not in (select id_matches.history_item_id from id_matches)
+
+),
+
+time_remaining_1 as (
+
+    select * from time_candidates
 
 ),
 
 {% for round in range(1, rounds + 1) %}
 time_round_{{ round }} as (
 
-    select order_id, history_item_id
+    select
+        ranked.order_id,
+        ranked.history_item_id
     from (
         select
             order_id,
@@ -114,31 +127,37 @@ time_round_{{ round }} as (
                 partition by history_item_id
                 order by distance_seconds, is_qty_different, order_id
             ) as item_choice
-        from time_candidates
-        {%- if round > 1 %}
-        where order_id not in (
-            {%- for earlier in range(1, round) %}
-            select order_id from time_round_{{ earlier }}{% if not loop.last %} union all{% endif %}
-            {%- endfor %}
-        )
-            and history_item_id not in (
-                {%- for earlier in range(1, round) %}
-                select history_item_id from time_round_{{ earlier }}{% if not loop.last %} union all{% endif %}
-                {%- endfor %}
-            )
-        {%- endif %}
+        from time_remaining_{{ round }}
     ) as ranked
-    where order_choice = 1 and item_choice = 1
+    where ranked.order_choice = 1 and ranked.item_choice = 1
+
+),
+
+time_remaining_{{ round + 1 }} as (
+
+    select remaining.*
+    from time_remaining_{{ round }} as remaining
+    where
+        remaining.order_id not in (select taken.order_id from time_round_{{ round }} as taken)
+        and remaining.history_item_id not in (select taken.history_item_id from time_round_{{ round }} as taken)
 
 ),
 
 {% endfor %}
 matches as (
 
-    select order_id, history_item_id, 'order_id' as match_method from id_matches
+    select
+        id_matches.order_id,
+        id_matches.history_item_id,
+        'order_id' as match_method
+    from id_matches
     {%- for round in range(1, rounds + 1) %}
     union all
-    select order_id, history_item_id, 'time' as match_method from time_round_{{ round }}
+    select
+        time_round_{{ round }}.order_id,
+        time_round_{{ round }}.history_item_id,
+        'time' as match_method
+    from time_round_{{ round }}
     {%- endfor %}
 
 ),

@@ -113,7 +113,7 @@ final as (
         cycles.held_qty,
         cycles.realized_pnl,
         cycles.realized_pnl / nullif(cycles.avg_entry_price * cycles.total_bought_qty, 0) * 100 as realized_pnl_pct,
-        {{ dbt.datediff(market_date('cycles.opened_at'), market_date('cycles.closed_at'), 'day') }} as holding_days,
+        {{ days_between(market_date('cycles.opened_at'), market_date('cycles.closed_at')) }} as holding_days,
         reentry_stats.max_level_reached,
         coalesce(reentry_stats.reentry_count, 0) > 0 as has_reentries,
         {{ market_date('cycles.opened_at') }} as opened_date,

@@ -34,7 +34,7 @@ final as (
         (orders.fill_price - positions.initial_entry_price) / positions.initial_entry_price * 100 as pct_vs_initial_price,
         orders.decision_close,
         (orders.fill_price - orders.decision_close) / orders.decision_close * 100 as slippage_vs_decision_pct,
-        {{ dbt.datediff('positions.opened_date', 'orders.placed_date', 'day') }} as days_since_opened,
+        {{ days_between('positions.opened_date', 'orders.placed_date') }} as days_since_opened,
         orders.placed_date,
         orders.placed_at,
         orders.filled_at,

@@ -1,15 +1,6 @@
 {#- One row per row of every orders export, typed and normalised (R1.1-R1.7),
     with the reason it cannot be used (R6) or NULL. No row is dropped here. -#}
-{%- set utc_from = var('naive_utc_from') -%}
-{%- set utc_until = var('naive_utc_until') -%}
-{%- if utc_from and utc_until -%}
-    {%- set naive_is_utc -%}
-        ({{ parse_naive('placed_at') }} >= cast('{{ utc_from }}' as timestamp)
-        and {{ parse_naive('placed_at') }} < cast('{{ utc_until }}' as timestamp))
-    {%- endset -%}
-{%- else -%}
-    {%- set naive_is_utc = 'false' -%}
-{%- endif -%}
+{%- set naive_is_utc = in_naive_utc_window('placed_at') -%}
 
 with source as (
 
