@@ -22,7 +22,9 @@ Exit codes: 0 all files loaded (or already loaded), 1 some file refused,
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -90,10 +92,13 @@ def table_ddl() -> list[str]:
         f"create table if not exists raw.history_trades (_file_user_id varchar, trade varchar, {meta})",
         "create table if not exists raw.history_reentry_items ("
         "_item_index bigint not null, item varchar, " + meta + ")",
+        "create table if not exists raw.rejected_lines (source_table varchar not null,"
+        " _source_file varchar not null, line_number bigint, raw_line varchar, error varchar,"
+        " _loaded_at timestamptz not null)",
         "create table if not exists raw.load_log ("
         "source_file varchar not null, kind varchar not null, content_hash varchar not null,"
         " size_bytes bigint, rows_loaded bigint, action varchar not null, message varchar,"
-        " loaded_at timestamptz not null)",
+        " loaded_at timestamptz not null, source_columns varchar)",
     ]
 
 
@@ -122,23 +127,57 @@ def discover(raw_dir: Path) -> list[tuple[str, Path]]:
 
 
 # ---------------------------------------------------------------- tabular files
-def tabular_source(path: Path) -> str:
-    if path.suffix.lower() == ".parquet":
+def csv_header(path: Path) -> list[str]:
+    """The header row, parsed by Python's csv module (DuckDB's sniffer can pick
+    a data row as the header when rows are ragged)."""
+    with path.open("rb") as handle:
+        first = handle.readline()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RefusedFile(f"is not UTF-8 encoded (header line: {exc.reason})") from exc
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [name.strip() for name in rows[0]] if rows else []
+    if not any(header):
+        raise RefusedFile("has no header row")
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise RefusedFile(f"has duplicate column(s) {', '.join(duplicates)}")
+    return header
+
+
+def tabular_source(path: Path, header: list[str] | None, rejects: str) -> str:
+    if header is None:
         return f"read_parquet({sql_str(str(path))})"
+    columns = ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in header)
     return (
-        f"read_csv({sql_str(str(path))}, all_varchar=true, header=true, delim=',', quote='\"',"
-        " escape='\"', strict_mode=true, null_padding=false, sample_size=-1)"
+        f"read_csv({sql_str(str(path))}, header=true, columns={{{columns}}}, auto_detect=false,"
+        " delim=',', quote='\"', escape='\"', strict_mode=true,"
+        f" store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan')"
     )
 
 
 def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: str,
-                 known: list[str], required: list[str], loaded_at: str) -> int:
-    source = tabular_source(path)
-    try:
-        described = con.execute(f"describe select * from {source}").fetchall()
-    except duckdb.Error as exc:
-        raise RefusedFile(f"cannot be read as {path.suffix.lstrip('.').upper()}: {first_line(exc)}") from exc
-    columns = [row[0] for row in described]
+                 known: list[str], required: list[str], loaded_at: str) -> tuple[int, list[str]]:
+    """Insert a CSV or Parquet export; returns (rows loaded + rejected, its columns).
+
+    CSV lines that cannot be parsed (wrong number of fields, an unterminated
+    quote) go to raw.rejected_lines with their text and the parser's error;
+    a file that is not UTF-8 is refused whole.
+    """
+    if path.stat().st_size == 0:
+        raise RefusedFile("is empty")
+    is_csv = path.suffix.lower() == ".csv"
+    header = csv_header(path) if is_csv else None
+    rejects = "rejects_" + hashlib.md5(rel.encode()).hexdigest()[:12]
+    source = tabular_source(path, header, rejects)
+    if header is not None:
+        columns = header
+    else:
+        try:
+            columns = [row[0] for row in con.execute(f"describe select * from {source}").fetchall()]
+        except duckdb.Error as exc:
+            raise RefusedFile(f"cannot be read as Parquet: {first_line(exc)}") from exc
     by_name = {c.strip().lower().lstrip("\ufeff"): c for c in columns}
     missing = [c for c in required if c not in by_name]
     if missing:
@@ -150,11 +189,32 @@ def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: st
         selects.append(f"cast(to_json({{{pairs}}}) as varchar) as _extra")
     else:
         selects.append("null as _extra")
-    con.execute(
-        f"insert into raw.{table} select {', '.join(selects)}, {sql_str(rel)}, ordinality,"
-        f" cast({sql_str(loaded_at)} as timestamptz) from {source} with ordinality"
-    )
-    return con.execute(f"select count(*) from raw.{table} where _source_file = ?", [rel]).fetchone()[0]
+    try:
+        con.execute(
+            f"insert into raw.{table} select {', '.join(selects)}, {sql_str(rel)}, ordinality,"
+            f" cast({sql_str(loaded_at)} as timestamptz) from {source} with ordinality"
+        )
+    except duckdb.Error as exc:
+        raise RefusedFile(f"cannot be read as {'CSV' if is_csv else 'Parquet'}: {first_line(exc)}") from exc
+    rejected = 0
+    if is_csv:
+        rows = con.execute(
+            f"select line, min(error_type), min(csv_line), min_by(error_message, coalesce(column_idx, 0))"
+            f" from {rejects} group by line order by line"
+        ).fetchall()
+        con.execute(f"drop table if exists {rejects}")
+        con.execute(f"drop table if exists {rejects}_scan")
+        encoding = [row for row in rows if row[1] == "INVALID ENCODING"]
+        if encoding:
+            raise RefusedFile(f"is not UTF-8 encoded (line {encoding[0][0]})")
+        for line, _error_type, raw_line, message in rows:
+            con.execute(
+                "insert into raw.rejected_lines values (?, ?, ?, ?, ?, cast(? as timestamptz))",
+                [table, rel, line, raw_line, message, loaded_at],
+            )
+        rejected = len(rows)
+    loaded = con.execute(f"select count(*) from raw.{table} where _source_file = ?", [rel]).fetchone()[0]
+    return loaded + rejected, columns
 
 
 def first_line(exc: BaseException) -> str:
@@ -259,8 +319,8 @@ def load_history(con: duckdb.DuckDBPyConnection, path: Path, rel: str, raw_dir: 
 
 # ---------------------------------------------------------------- driver
 TABLES_BY_KIND = {
-    "orders": ["orders"],
-    "positions": ["positions"],
+    "orders": ["orders", "rejected_lines"],
+    "positions": ["positions", "rejected_lines"],
     "history": ["history_trades", "history_reentry_items"],
 }
 
@@ -281,15 +341,18 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
     try:
         for table in TABLES_BY_KIND[kind]:
             con.execute(f"delete from raw.{table} where _source_file = ?", [rel])
+        columns: list[str] | None = None
         if kind == "orders":
-            rows = load_tabular(con, path, rel, "orders", ORDER_COLUMNS, ORDER_REQUIRED, loaded_at)
+            rows, columns = load_tabular(con, path, rel, "orders", ORDER_COLUMNS, ORDER_REQUIRED, loaded_at)
         elif kind == "positions":
-            rows = load_tabular(con, path, rel, "positions", POSITION_COLUMNS, POSITION_REQUIRED, loaded_at)
+            rows, columns = load_tabular(con, path, rel, "positions", POSITION_COLUMNS, POSITION_REQUIRED,
+                                         loaded_at)
         else:
             rows = load_history(con, path, rel, raw_dir, loaded_at)
         con.execute(
-            "insert into raw.load_log values (?, ?, ?, ?, ?, ?, null, cast(? as timestamptz))",
-            [rel, kind, digest, path.stat().st_size, rows, action, loaded_at],
+            "insert into raw.load_log values (?, ?, ?, ?, ?, ?, null, cast(? as timestamptz), ?)",
+            [rel, kind, digest, path.stat().st_size, rows, action, loaded_at,
+             json.dumps(columns) if columns is not None else None],
         )
         con.execute("commit")
         return FileResult(rel, kind, action, rows)
@@ -297,7 +360,7 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
         con.execute("rollback")
         message = str(exc) if isinstance(exc, RefusedFile) else f"could not be loaded: {first_line(exc)}"
         con.execute(
-            "insert into raw.load_log values (?, ?, ?, ?, 0, 'refused', ?, cast(? as timestamptz))",
+            "insert into raw.load_log values (?, ?, ?, ?, 0, 'refused', ?, cast(? as timestamptz), null)",
             [rel, kind, digest, path.stat().st_size, message, loaded_at],
         )
         return FileResult(rel, kind, "refused", 0, message)
