@@ -121,3 +121,25 @@
 {% macro duckdb__days_between(from_date, to_date) -%}
     date_diff('day', {{ from_date }}, {{ to_date }})
 {%- endmacro %}
+
+{#- Length of the JSON array at a path of a JSON text column; NULL when the
+    text is not valid JSON or the value there is not an array. -#}
+{% macro json_array_length_at(column, path='$') -%}
+    {{ return(adapter.dispatch('json_array_length_at', 'trading_warehouse')(column, path)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_array_length_at(column, path) -%}
+    case
+        when json_valid({{ column }}) and json_type({{ column }}, '{{ path }}') = 'ARRAY'
+            then json_array_length({{ column }}, '{{ path }}')
+    end
+{%- endmacro %}
+
+{#- The whole row of a relation alias as JSON text (the raw content of a quarantined row). -#}
+{% macro row_as_json(alias) -%}
+    {{ return(adapter.dispatch('row_as_json', 'trading_warehouse')(alias)) }}
+{%- endmacro %}
+
+{% macro duckdb__row_as_json(alias) -%}
+    cast(to_json({{ alias }}) as varchar)
+{%- endmacro %}

@@ -99,6 +99,8 @@ def table_ddl() -> list[str]:
         "source_file varchar not null, kind varchar not null, content_hash varchar not null,"
         " size_bytes bigint, rows_loaded bigint, action varchar not null, message varchar,"
         " loaded_at timestamptz not null, source_columns varchar)",
+        # warehouses created by an earlier version of this loader
+        "alter table raw.load_log add column if not exists source_columns varchar",
     ]
 
 

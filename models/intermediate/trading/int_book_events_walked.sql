@@ -1,16 +1,25 @@
-{#- R2: the position-cycle walk. Per book (user, base symbol, trade mode) the
-    events are walked in time order: executed orders at their fill time,
-    unexecuted ones at placed_at, history close markers at exit_time; on equal
-    times buys, then sells, then markers, then by order id.
+{#- R2 (with the positions-table close markers of R6): the position-cycle walk.
+    Per book (user, base symbol, trade mode) the events are walked in time
+    order: executed orders at their fill time, unexecuted ones at placed_at,
+    close markers at their time; on equal times buys, then sells, then history
+    markers, then positions-table markers, then by order id / marker id.
 
     The held quantity is a running sum clamped at zero (buys add, sells take at
-    most what is held, a marker sets it to 0). That recursion has a closed form
-    (Lindley): within the stretch after the latest marker,
+    most what is held, a close marker sets it to 0). That recursion has a
+    closed form (Lindley): within the stretch after the latest marker,
         held_after = running_sum - least(0, running_min(running_sum)),
-    so the walk is two window passes, the same on every engine. A buy executed
-    while held = 0 opens a cycle; the cycle closes when held returns to 0.
-    An executed sell while held = 0 attaches to the latest cycle when a marker
-    closed it less than var exit_attach_hours earlier, else is an orphan exit. -#}
+    so the walk is a few window passes, the same on every engine. A buy
+    executed while held = 0 opens a cycle; the cycle closes when held returns
+    to 0 (a sell or a marker). An executed sell while held = 0 attaches to the
+    latest cycle when a marker closed it less than var exit_attach_hours
+    earlier, else it is an orphan exit.
+
+    Close markers apply to the book whose trade mode is var default_trade_mode:
+    a closed history trade (at exit_time), and (R6) a positions-table row with
+    closed_at. A marker closes the cycle only when something is held at its
+    time, so a positions-table marker counts only where no sell or history
+    marker closed the cycle first (ties go to the sell and the history marker);
+    a stale closed_at from an earlier cycle finds nothing held and does nothing. -#}
 with orders as (
 
     select * from {{ ref('int_orders_deduplicated') }}
@@ -23,6 +32,13 @@ trades as (
 
 ),
 
+positions as (
+
+    select * from {{ ref('stg_trading_app__positions') }}
+    where quarantine_reason is null and closed_at is not null
+
+),
+
 order_events as (
 
     select
@@ -30,7 +46,8 @@ order_events as (
         base_symbol,
         trade_mode,
         order_id,
-        cast(null as {{ dbt.type_string() }}) as history_trade_id,
+        cast(null as {{ dbt.type_string() }}) as marker_id,
+        cast(null as {{ dbt.type_string() }}) as marker_source,
         side as event_type,
         is_manual,
         is_executed,
@@ -47,14 +64,15 @@ order_events as (
 
 ),
 
-marker_events as (
+history_marker_events as (
 
     select
         user_id,
         base_symbol,
         '{{ var("default_trade_mode") }}' as trade_mode,
         cast(null as {{ dbt.type_bigint() }}) as order_id,
-        history_trade_id,
+        history_trade_id as marker_id,
+        'trade_history' as marker_source,
         'close_marker' as event_type,
         false as is_manual,
         false as is_executed,
@@ -71,11 +89,35 @@ marker_events as (
 
 ),
 
+positions_marker_events as (
+
+    select
+        user_id,
+        base_symbol,
+        '{{ var("default_trade_mode") }}' as trade_mode,
+        cast(null as {{ dbt.type_bigint() }}) as order_id,
+        min(position_row_id) as marker_id,
+        'positions_table' as marker_source,
+        'close_marker' as event_type,
+        false as is_manual,
+        false as is_executed,
+        0 as filled_qty,
+        max(exit_price) as event_price,
+        4 as event_rank,
+        0 as qty_delta,
+        closed_at as event_at
+    from positions
+    group by user_id, base_symbol, closed_at
+
+),
+
 events as (
 
     select * from order_events
     union all
-    select * from marker_events
+    select * from history_marker_events
+    union all
+    select * from positions_marker_events
 
 ),
 
@@ -85,7 +127,7 @@ sequenced as (
         *,
         row_number() over (
             partition by user_id, base_symbol, trade_mode
-            order by event_at, event_rank, order_id, history_trade_id
+            order by event_at, event_rank, order_id, marker_id
         ) as event_seq,
         case when event_type = 'close_marker' then 1 else 0 end as is_marker_int
     from events
@@ -144,7 +186,7 @@ opened as (
 
     select
         *,
-        event_type = 'buy' and is_executed and held_before = 0 as opens_cycle
+        coalesce(event_type = 'buy' and is_executed and held_before = 0, false) as opens_cycle
     from held_before
 
 ),
@@ -194,7 +236,7 @@ attached as (
         and cycle_counter > 0
         and cycle_marker_closed_at is not null
         and {{ seconds_between('cycle_marker_closed_at', 'event_at') }} < {{ var('exit_attach_hours') }} * 3600
-            as is_attached_exit
+        as is_attached_exit
     from with_marker_close
 
 ),
@@ -207,7 +249,8 @@ final as (
         trade_mode,
         event_seq,
         order_id,
-        history_trade_id,
+        case when marker_source = 'trade_history' then marker_id end as history_trade_id,
+        case when marker_source = 'positions_table' then marker_id end as positions_row_id,
         case
             when is_in_cycle or is_attached_exit then {{ dbt.hash(dbt.concat([
                 "cast(user_id as " ~ dbt.type_string() ~ ")", "'|'", 'base_symbol', "'|'", 'trade_mode',
@@ -215,6 +258,7 @@ final as (
         end as position_id,
         case when is_in_cycle or is_attached_exit then cycle_counter end as cycle_number,
         event_type,
+        marker_source,
         qty_delta,
         filled_qty,
         held_before,

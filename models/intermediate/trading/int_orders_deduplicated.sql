@@ -10,7 +10,42 @@ with orders as (
 
 valid as (
 
-    select * from orders
+    select
+        source_file,
+        source_row,
+        order_id,
+        user_id,
+        broker_order_ref,
+        broker_order_id,
+        symbol,
+        base_symbol,
+        side,
+        order_type,
+        status_raw,
+        status,
+        trade_mode,
+        orig_source,
+        recorded_entry_type,
+        reason,
+        metadata,
+        quantity,
+        price,
+        avg_price,
+        execution_qty,
+        execution_price,
+        filled_qty,
+        fill_price,
+        metadata_reentry_level,
+        metadata_reentry_rsi,
+        metadata_decision_close,
+        is_executed,
+        is_manual,
+        placed_at,
+        updated_at,
+        filled_at,
+        closed_at,
+        loaded_at
+    from orders
     where quarantine_reason is null
 
 ),

@@ -103,6 +103,8 @@ final as (
         event_seq,
         order_id,
         history_trade_id,
+        positions_row_id,
+        marker_source,
         user_id,
         base_symbol,
         trade_mode,

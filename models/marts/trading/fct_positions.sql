@@ -77,7 +77,7 @@ cycles as (
         max(case when is_last_event then held_after end) as held_qty,
         max(case when is_last_event then avg_entry_price end) as avg_entry_price,
         sum(realized_pnl) as realized_pnl,
-        max(case when closes_cycle then event_type end) as closing_event_type,
+        max(case when closes_cycle then coalesce(marker_source, event_type) end) as closing_source,
         min(case when opens_cycle then event_at end) as opened_at,
         max(case when closes_cycle then event_at end) as closed_at
     from events
@@ -94,10 +94,7 @@ final as (
         cycles.base_symbol,
         cycles.trade_mode,
         case when cycles.closed_at is not null then 'closed' else 'open' end as status,
-        case cycles.closing_event_type
-            when 'sell' then 'sell'
-            when 'close_marker' then 'trade_history'
-        end as close_source,
+        cycles.closing_source as close_source,
         cycles.cycle_number,
         cycles.initial_entry_price,
         cycles.initial_qty,

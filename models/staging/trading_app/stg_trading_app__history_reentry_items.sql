@@ -18,7 +18,10 @@ fields as (
         {{ to_number(json_text('item', 'rsi')) }} as reentry_rsi,
         {{ to_number(json_text('item', 'price')) }} as decision_close,
         {{ json_text('item', 'order_id') }} as order_ref,
-        coalesce({{ json_text('item', 'time') }}, {{ json_text('item', 'placed_at') }}) as placed_at_text
+        coalesce({{ json_text('item', 'time') }}, {{ json_text('item', 'placed_at') }}) as placed_at_text,
+        {{ json_text('item', 'qty') }} as qty_text,
+        {{ is_valid_json('item') }} as is_item_valid,
+        item as raw_content
     from source
 
 ),
@@ -33,9 +36,12 @@ final as (
         item_index,
         order_ref,
         case
+            when not is_item_valid then 'unparseable item JSON'
             when placed_at_text is null then 'missing time'
             when {{ parse_instant('placed_at_text') }} is null then 'unparseable time'
+            when qty_text is not null and qty is null then 'non-numeric qty'
         end as quarantine_reason,
+        raw_content,
         qty,
         reentry_level,
         reentry_rsi,

@@ -25,7 +25,9 @@ fields as (
         {{ to_number(json_text('trade', 'exit_price')) }} as exit_price,
         {{ json_text('trade', 'entry_time') }} as entry_time_text,
         {{ json_text('trade', 'exit_time') }} as exit_time_text,
-        {{ is_valid_json('trade') }} as is_trade_valid
+        {{ json_text('trade', 'qty') }} as qty_text,
+        {{ is_valid_json('trade') }} as is_trade_valid,
+        trade as raw_content
     from source
 
 ),
@@ -48,7 +50,11 @@ final as (
         case
             when not is_trade_valid then 'unparseable trade JSON'
             when nullif(trim(symbol), '') is null then 'missing symbol'
+            when entry_time_text is not null and {{ parse_instant('entry_time_text') }} is null then 'unparseable entry_time'
+            when exit_time_text is not null and {{ parse_instant('exit_time_text') }} is null then 'unparseable exit_time'
+            when qty_text is not null and qty is null then 'non-numeric qty'
         end as quarantine_reason,
+        raw_content,
         entry_price,
         qty,
         exit_price,

@@ -59,9 +59,18 @@ typed as (
         {{ parse_instant('execution_time', naive_is_utc) }} as execution_time,
         {{ parse_instant('closed_at', naive_is_utc) }} as closed_at,
         placed_at as placed_at_text,
+        updated_at as updated_at_text,
+        filled_at as filled_at_text,
+        execution_time as execution_time_text,
+        closed_at as closed_at_text,
+        execution_qty as execution_qty_text,
+        execution_price as execution_price_text,
+        price as price_text,
+        avg_price as avg_price_text,
         quantity as quantity_text,
         id as id_text,
-        user_id as user_id_text
+        user_id as user_id_text,
+        {{ row_as_json('source') }} as raw_content
     from source
 
 ),
@@ -99,6 +108,14 @@ normalised as (
             when status is null then 'unknown status'
             when quantity is null then 'non-numeric quantity'
             when quantity <= 0 then 'non-positive quantity'
+            when nullif(trim(execution_qty_text), '') is not null and execution_qty is null then 'non-numeric execution_qty'
+            when nullif(trim(execution_price_text), '') is not null and execution_price is null then 'non-numeric execution_price'
+            when nullif(trim(price_text), '') is not null and price is null then 'non-numeric price'
+            when nullif(trim(avg_price_text), '') is not null and avg_price is null then 'non-numeric avg_price'
+            when nullif(trim(updated_at_text), '') is not null and updated_at is null then 'unparseable updated_at'
+            when nullif(trim(filled_at_text), '') is not null and recorded_filled_at is null then 'unparseable filled_at'
+            when nullif(trim(execution_time_text), '') is not null and execution_time is null then 'unparseable execution_time'
+            when nullif(trim(closed_at_text), '') is not null and closed_at is null then 'unparseable closed_at'
             when not is_metadata_valid then 'unparseable metadata JSON'
         end as quarantine_reason
     from typed
@@ -126,6 +143,7 @@ final as (
         reason,
         metadata,
         quarantine_reason,
+        raw_content,
         quantity,
         price,
         avg_price,

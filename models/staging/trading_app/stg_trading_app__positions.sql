@@ -1,0 +1,98 @@
+{#- One row per row of every positions export: the app's own, unreliable view
+    of its positions (raw-data.md). Typed; the reentries JSON is read in its
+    three shapes (a list; {"reentries": [...]}; {"_cycle_metadata": {...},
+    "reentries": [...]}). Its closed_at is a close marker of R6; the rest is
+    compared with the derived cycles in rpt_positions_table_vs_derived. -#}
+with source as (
+
+    select * from {{ source('trading_app', 'positions') }}
+
+),
+
+typed as (
+
+    select
+        _source_file as source_file,
+        _source_row as source_row,
+        _loaded_at as loaded_at,
+        {{ to_bigint('id') }} as app_position_id,
+        {{ to_bigint('user_id') }} as user_id,
+        trim(symbol) as symbol,
+        {{ base_symbol('symbol') }} as base_symbol,
+        {{ to_quantity('quantity') }} as quantity,
+        {{ to_number('avg_price') }} as avg_price,
+        {{ to_number('unrealized_pnl') }} as unrealized_pnl,
+        {{ to_bigint('reentry_count') }} as recorded_reentry_count,
+        {{ to_number('initial_entry_price') }} as initial_entry_price,
+        {{ to_number('last_reentry_price') }} as last_reentry_price,
+        {{ to_number('entry_rsi') }} as entry_rsi,
+        {{ to_number('exit_price') }} as exit_price,
+        lower(trim(exit_reason)) as exit_reason,
+        {{ to_number('exit_rsi') }} as exit_rsi,
+        {{ to_number('realized_pnl') }} as realized_pnl,
+        {{ to_number('realized_pnl_pct') }} as realized_pnl_pct,
+        nullif(trim(sell_order_id), '') as sell_order_ref,
+        reentries,
+        {{ json_array_length_at('reentries', '$') }} as list_length,
+        {{ json_array_length_at('reentries', '$.reentries') }} as object_list_length,
+        {{ json_text('reentries', '_cycle_metadata') }} as cycle_metadata,
+        {{ is_valid_json('reentries') }} as is_reentries_valid,
+        {{ parse_instant('opened_at') }} as opened_at,
+        {{ parse_instant('closed_at') }} as closed_at,
+        id as id_text,
+        user_id as user_id_text,
+        opened_at as opened_at_text,
+        closed_at as closed_at_text,
+        {{ row_as_json('source') }} as raw_content
+    from source
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['source_file', "'#'", 'source_row']) }} as position_row_id,
+        app_position_id,
+        user_id,
+        source_file,
+        source_row,
+        symbol,
+        base_symbol,
+        exit_reason,
+        sell_order_ref,
+        case
+            when list_length is not null then 'list'
+            when cycle_metadata is not null then 'object_with_cycle_metadata'
+            when object_list_length is not null then 'object'
+        end as reentries_shape,
+        case
+            when nullif(trim(id_text), '') is null then 'missing id'
+            when app_position_id is null then 'non-numeric id'
+            when nullif(trim(user_id_text), '') is null then 'missing user_id'
+            when user_id is null then 'non-numeric user_id'
+            when nullif(symbol, '') is null then 'missing symbol'
+            when nullif(trim(opened_at_text), '') is not null and opened_at is null then 'unparseable opened_at'
+            when nullif(trim(closed_at_text), '') is not null and closed_at is null then 'unparseable closed_at'
+            when not is_reentries_valid then 'unparseable reentries JSON'
+        end as quarantine_reason,
+        raw_content,
+        quantity,
+        avg_price,
+        unrealized_pnl,
+        recorded_reentry_count,
+        coalesce(list_length, object_list_length) as reentries_item_count,
+        initial_entry_price,
+        last_reentry_price,
+        entry_rsi,
+        exit_price,
+        exit_rsi,
+        realized_pnl,
+        realized_pnl_pct,
+        opened_at,
+        closed_at,
+        loaded_at
+    from typed
+
+)
+
+select * from final
