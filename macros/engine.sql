@@ -143,3 +143,12 @@
 {% macro duckdb__row_as_json(alias) -%}
     cast(to_json({{ alias }}) as varchar)
 {%- endmacro %}
+
+{#- The type of an instant (timestamp with time zone, R1.7). -#}
+{% macro type_instant() -%}
+    {{ return(adapter.dispatch('type_instant', 'trading_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__type_instant() -%}
+    timestamp with time zone
+{%- endmacro %}
