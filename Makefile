@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export WAREHOUSE
 export RAW_DIR
 
-.PHONY: help setup sample-data load build run test lint unit docs clean
+.PHONY: help setup sample-data load build run test lint unit docs report metrics clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -56,6 +56,13 @@ unit: setup  ## dbt unit tests only (needs a built warehouse)
 docs: setup  ## dbt docs generate --static -> target/static_index.html
 	$(BIN)/dbt docs generate --static
 	@echo "Docs site: $(CURDIR)/target/static_index.html"
+
+report: setup  ## HTML report with plots from the marts of WAREHOUSE -> target/report.html
+	$(BIN)/python scripts/report.py --warehouse "$(WAREHOUSE)" --out target/report.html
+
+metrics: setup  ## MetricFlow answers (mf query) on WAREHOUSE; SQL twins in analyses/
+	$(BIN)/dbt parse --quiet
+	$(BIN)/python scripts/metrics.py
 
 test: setup lint  ## every check: sqlfluff lint, pytest (scripts, end-to-end dbt build vs truth, docs generate)
 	$(BIN)/python -m pytest -q tests/python

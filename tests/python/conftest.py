@@ -6,6 +6,7 @@ write a file, and dbt-duckdb would otherwise keep its connection open.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,10 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SUMMARY: list[str] = []
+
+# The end-to-end warehouse (fixture `built`): generated sample data, loaded and built once per session.
+E2E_ORDERS = 20_000
+E2E_SEED = 20251124
 
 
 def project_env(**extra: str) -> dict[str, str]:
@@ -65,3 +70,55 @@ def pytest_terminal_summary(terminalreporter) -> None:
 @pytest.fixture(scope="session")
 def project() -> Path:
     return PROJECT
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """Generate sample data, load it and `dbt build` into target/e2e (shared by the end-to-end,
+    browser and metrics tests)."""
+    root = PROJECT / "target" / "e2e"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    paths = {
+        "raw": root / "raw",
+        "truth": root / "truth",
+        "warehouse": root / "warehouse.duckdb",
+        "target": root / "dbt_target",
+    }
+    python("generate_sample_data.py", "--out", str(paths["raw"]), "--truth", str(paths["truth"]),
+           "--seed", str(E2E_SEED), "--orders", str(E2E_ORDERS), "--quiet")
+    python("load_raw.py", "--raw-dir", str(paths["raw"]), "--warehouse", str(paths["warehouse"]), "--quiet")
+    dbt("build", warehouse=paths["warehouse"], target_path=paths["target"])
+    return paths
+
+
+@pytest.fixture(scope="session")
+def docs_site(built: dict[str, Path]) -> Path:
+    """`dbt docs generate --static` on the end-to-end warehouse: the single-file docs site."""
+    dbt("docs", "generate", "--static", warehouse=built["warehouse"], target_path=built["target"])
+    return built["target"] / "static_index.html"
+
+
+@pytest.fixture(scope="session")
+def report(built: dict[str, Path]) -> Path:
+    """`scripts/report.py` on the end-to-end warehouse: the HTML report with plots."""
+    out = built["target"].parent / "report.html"
+    python("report.py", "--warehouse", str(built["warehouse"]), "--out", str(out), "--quiet")
+    return out
+
+
+@pytest.fixture(scope="session")
+def metrics_answers(built: dict[str, Path], tmp_path_factory) -> dict[str, Path | str]:
+    """`scripts/metrics.py --all` (MetricFlow `mf query`) on the end-to-end warehouse.
+
+    MetricFlow reads <project>/target/semantic_manifest.json; so that the shared target/
+    is left alone, it runs in a scratch project dir whose dbt_project.yml and profiles.yml
+    link to the project's and whose target/ is the end-to-end dbt target."""
+    scratch = tmp_path_factory.mktemp("mf_project")
+    for name in ("dbt_project.yml", "profiles.yml"):
+        (scratch / name).symlink_to(PROJECT / name)
+    (scratch / "target").symlink_to(built["target"], target_is_directory=True)
+    csv_dir = built["target"].parent / "metrics"
+    result = python("metrics.py", "--project-dir", str(scratch), "--csv-dir", str(csv_dir), "--all",
+                    env=project_env(WAREHOUSE=str(built["warehouse"]), DBT_PROFILES_DIR=str(scratch)))
+    return {"transcript": result.stdout, "csv_dir": csv_dir}

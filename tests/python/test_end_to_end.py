@@ -1,37 +1,16 @@
 """End to end on generated data: simulate the app, load its exports, `dbt build`
 (every model, schema, unit and reconciliation test), then compare the marts with
-what the simulator says really happened, and generate the docs site."""
+what the simulator says really happened, and generate the docs site. The
+warehouse is built once per session by the `built` fixture (conftest.py)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from conftest import PROJECT, dbt, python, record_summary
+from conftest import record_summary
 
-E2E_ORDERS = 20_000
-E2E_SEED = 20251124
 REQUIRED_AGREEMENT = 0.999
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> dict[str, Path]:
-    root = PROJECT / "target" / "e2e"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    paths = {
-        "raw": root / "raw",
-        "truth": root / "truth",
-        "warehouse": root / "warehouse.duckdb",
-        "target": root / "dbt_target",
-    }
-    python("generate_sample_data.py", "--out", str(paths["raw"]), "--truth", str(paths["truth"]),
-           "--seed", str(E2E_SEED), "--orders", str(E2E_ORDERS), "--quiet")
-    python("load_raw.py", "--raw-dir", str(paths["raw"]), "--warehouse", str(paths["warehouse"]), "--quiet")
-    dbt("build", warehouse=paths["warehouse"], target_path=paths["target"])
-    return paths
 
 
 def connect(built: dict[str, Path]) -> duckdb.DuckDBPyConnection:
@@ -112,9 +91,7 @@ def test_marts_are_populated(built: dict[str, Path]) -> None:
     assert over_cap > 0  # the simulator breaks the cap; R7 must see it
 
 
-def test_docs_site_generates(built: dict[str, Path]) -> None:
-    dbt("docs", "generate", "--static", warehouse=built["warehouse"], target_path=built["target"])
-    site = built["target"] / "static_index.html"
-    assert site.exists()
-    text = site.read_text()
+def test_docs_site_generates(docs_site: Path) -> None:
+    assert docs_site.exists()
+    text = docs_site.read_text()
     assert "fct_positions" in text and "__overview__" in text
