@@ -12,12 +12,15 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export WAREHOUSE
 export RAW_DIR
 
-.PHONY: help setup sample-data load build run test lint unit docs report metrics clean
+.PHONY: help setup system-deps sample-data load build run test lint unit docs report metrics clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
 setup: $(VENV)/.installed  ## create .venv and install the pinned requirements
+
+system-deps:  ## install Debian's chromium for the browser test (skips apt when installed)
+	@scripts/install_system_deps.sh
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +67,7 @@ metrics: setup  ## MetricFlow answers (mf query) on WAREHOUSE; SQL twins in anal
 	$(BIN)/dbt parse --quiet
 	$(BIN)/python scripts/metrics.py
 
-test: setup lint  ## every check: sqlfluff lint, pytest (scripts, end-to-end dbt build vs truth, docs generate)
+test: setup system-deps lint  ## every check: sqlfluff lint, pytest (scripts, end-to-end vs truth, metrics, browser)
 	$(BIN)/python -m pytest -q tests/python
 
 clean:  ## remove build output (keeps .venv and data)

@@ -208,7 +208,7 @@ def cap_breaches_over_time(con: duckdb.DuckDBPyConnection) -> Section:
     if len(breaches) >= window:
         rolling = [sum(breaches[max(0, i - window + 1): i + 1]) / len(breaches[max(0, i - window + 1): i + 1])
                    for i in range(len(breaches))]
-        axes.plot(dates, rolling, color="#8b1e1b", linewidth=1.5, label=f"{window}-trading-day average")
+        axes.plot(dates, rolling, color="#8b1e1b", linewidth=1.5, label=f"mean of the last {window} days with reentries")
     axes.xaxis.set_major_locator(mdates.AutoDateLocator())
     axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
     axes.legend(frameon=False, loc="upper left")
