@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export WAREHOUSE
 export RAW_DIR
 
-.PHONY: help setup system-deps sample-data load build run test lint unit docs report metrics clean
+.PHONY: help setup system-deps sample-data load build run test lint gates unit docs report metrics clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -66,6 +66,18 @@ report: setup  ## HTML report with plots from the marts of WAREHOUSE -> target/r
 metrics: setup  ## MetricFlow answers (mf query) on WAREHOUSE; SQL twins in analyses/
 	$(BIN)/dbt parse --quiet
 	$(BIN)/python scripts/metrics.py
+
+# Quality gates on the artifacts of a small build of their own (target/gates):
+# dbt-bouncer rules, doc coverage 100%, every mart column tested; analyses compile.
+GATES := target/gates
+gates: setup  ## dbt-bouncer + dbt-coverage gates, analyses compiled (own small build in target/gates)
+	@rm -rf $(GATES) && mkdir -p $(GATES)
+	@$(BIN)/python scripts/generate_sample_data.py --out $(GATES)/raw --truth $(GATES)/truth --orders 300 --quiet > /dev/null
+	@$(BIN)/python scripts/load_raw.py --raw-dir $(GATES)/raw --warehouse $(GATES)/warehouse.duckdb --quiet
+	WAREHOUSE=$(GATES)/warehouse.duckdb $(BIN)/dbt run --empty --quiet --target-path $(GATES)/dbt_target
+	WAREHOUSE=$(GATES)/warehouse.duckdb $(BIN)/dbt compile --select "resource_type:analysis" --quiet --target-path $(GATES)/dbt_target
+	WAREHOUSE=$(GATES)/warehouse.duckdb $(BIN)/dbt docs generate --quiet --target-path $(GATES)/dbt_target
+	$(BIN)/python scripts/quality_gates.py --artifacts $(GATES)/dbt_target
 
 test: setup system-deps lint  ## every check: sqlfluff lint, pytest (scripts, end-to-end vs truth, metrics, browser)
 	$(BIN)/python -m pytest -q tests/python
