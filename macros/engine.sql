@@ -13,6 +13,16 @@
     case when json_valid({{ column }}) then json_extract_string({{ column }}, '$.{{ key }}') end
 {%- endmacro %}
 
+{#- PostgreSQL 15 has no IS JSON: try_jsonb() (on-run-start, engine_setup) is NULL on invalid JSON. -#}
+{% macro postgres__json_text(column, key) -%}
+    ({{ target.schema }}.try_jsonb({{ column }}) ->> '{{ key }}')
+{%- endmacro %}
+
+{#- Spark: try_parse_json() is NULL on invalid JSON (strict, unlike get_json_object). -#}
+{% macro spark__json_text(column, key) -%}
+    try_variant_get(try_parse_json({{ column }}), '$.{{ key }}', 'string')
+{%- endmacro %}
+
 {#- True when a JSON text column is NULL or holds valid JSON. -#}
 {% macro is_valid_json(column) -%}
     {{ return(adapter.dispatch('is_valid_json', 'trading_warehouse')(column)) }}
@@ -22,12 +32,30 @@
     ({{ column }} is null or json_valid({{ column }}))
 {%- endmacro %}
 
+{% macro postgres__is_valid_json(column) -%}
+    ({{ column }} is null or {{ target.schema }}.try_jsonb({{ column }}) is not null)
+{%- endmacro %}
+
+{% macro spark__is_valid_json(column) -%}
+    ({{ column }} is null or try_parse_json({{ column }}) is not null)
+{%- endmacro %}
+
 {#- Text to a number; NULL when it is not one. -#}
 {% macro to_number(column) -%}
     {{ return(adapter.dispatch('to_number', 'trading_warehouse')(column)) }}
 {%- endmacro %}
 
 {% macro duckdb__to_number(column) -%}
+    try_cast(trim({{ column }}) as double)
+{%- endmacro %}
+
+{#- The try_* functions of engine_setup accept what DuckDB's try_cast accepts
+    (the common forms) and give NULL, not an error, on anything else. -#}
+{% macro postgres__to_number(column) -%}
+    {{ target.schema }}.try_double({{ column }})
+{%- endmacro %}
+
+{% macro spark__to_number(column) -%}
     try_cast(trim({{ column }}) as double)
 {%- endmacro %}
 
@@ -41,6 +69,16 @@
     try_cast(trim({{ column }}) as decimal(18, 4))
 {%- endmacro %}
 
+{#- trim_scale: numeric values keep their own scale on PostgreSQL; 10, not
+    10.0000, like the expected rows of the unit tests. -#}
+{% macro postgres__to_quantity(column) -%}
+    trim_scale({{ target.schema }}.try_numeric({{ column }}))
+{%- endmacro %}
+
+{% macro spark__to_quantity(column) -%}
+    try_cast(trim({{ column }}) as decimal(18, 4))
+{%- endmacro %}
+
 {#- Text to an integer id; NULL when it is not one. -#}
 {% macro to_bigint(column) -%}
     {{ return(adapter.dispatch('to_bigint', 'trading_warehouse')(column)) }}
@@ -48,6 +86,15 @@
 
 {% macro duckdb__to_bigint(column) -%}
     try_cast(trim({{ column }}) as bigint)
+{%- endmacro %}
+
+{#- DuckDB rounds a decimal text ('12.5' -> 13); so does try_bigint. -#}
+{% macro postgres__to_bigint(column) -%}
+    {{ target.schema }}.try_bigint({{ column }})
+{%- endmacro %}
+
+{% macro spark__to_bigint(column) -%}
+    cast(round(try_cast(trim({{ column }}) as decimal(38, 4))) as bigint)
 {%- endmacro %}
 
 {#- R1.7: source timestamp text to an instant (timestamp with time zone).
@@ -68,6 +115,29 @@
     end
 {%- endmacro %}
 
+{% macro postgres__parse_instant(column, naive_is_utc) -%}
+    case
+        when trim({{ column }}) ~ ':[0-9]{2}(\.[0-9]+)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            then {{ target.schema }}.try_timestamptz({{ column }})
+        when {{ naive_is_utc }}
+            then {{ target.schema }}.try_timestamp({{ column }}) at time zone 'UTC'
+        else {{ target.schema }}.try_timestamp({{ column }}) at time zone '{{ var("market_time_zone") }}'
+    end
+{%- endmacro %}
+
+{#- Spark's TIMESTAMP is an instant; the session time zone is UTC (profiles.yml),
+    so a naive text cast reads as UTC wall clock and to_utc_timestamp moves it
+    from the market's wall clock to the instant. -#}
+{% macro spark__parse_instant(column, naive_is_utc) -%}
+    case
+        when trim({{ column }}) rlike ':[0-9]{2}(\.[0-9]+)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$'
+            then try_cast(trim({{ column }}) as timestamp)
+        when {{ naive_is_utc }}
+            then try_cast(try_cast(trim({{ column }}) as timestamp_ntz) as timestamp)
+        else to_utc_timestamp(try_cast(try_cast(trim({{ column }}) as timestamp_ntz) as timestamp), '{{ var("market_time_zone") }}')
+    end
+{%- endmacro %}
+
 {#- Naive wall-clock timestamp of a text value (offset ignored), for comparing with the naive-UTC window. -#}
 {% macro parse_naive(column) -%}
     {{ return(adapter.dispatch('parse_naive', 'trading_warehouse')(column)) }}
@@ -75,6 +145,14 @@
 
 {% macro duckdb__parse_naive(column) -%}
     try_cast(trim({{ column }}) as timestamp)
+{%- endmacro %}
+
+{% macro postgres__parse_naive(column) -%}
+    {{ target.schema }}.try_timestamp({{ column }})
+{%- endmacro %}
+
+{% macro spark__parse_naive(column) -%}
+    try_cast(trim({{ column }}) as timestamp_ntz)
 {%- endmacro %}
 
 {#- R1.7: the India (market) calendar date of an instant. -#}
@@ -86,6 +164,14 @@
     cast(timezone('{{ var("market_time_zone") }}', {{ column }}) as date)
 {%- endmacro %}
 
+{% macro postgres__market_date(column) -%}
+    cast(({{ column }}) at time zone '{{ var("market_time_zone") }}' as date)
+{%- endmacro %}
+
+{% macro spark__market_date(column) -%}
+    to_date(from_utc_timestamp({{ column }}, '{{ var("market_time_zone") }}'))
+{%- endmacro %}
+
 {#- Seconds from one instant to another (to minus from), as a number. -#}
 {% macro seconds_between(from_instant, to_instant) -%}
     {{ return(adapter.dispatch('seconds_between', 'trading_warehouse')(from_instant, to_instant)) }}
@@ -93,6 +179,14 @@
 
 {% macro duckdb__seconds_between(from_instant, to_instant) -%}
     (epoch({{ to_instant }}) - epoch({{ from_instant }}))
+{%- endmacro %}
+
+{% macro postgres__seconds_between(from_instant, to_instant) -%}
+    cast(extract(epoch from {{ to_instant }}) - extract(epoch from {{ from_instant }}) as double precision)
+{%- endmacro %}
+
+{% macro spark__seconds_between(from_instant, to_instant) -%}
+    (cast(unix_micros({{ to_instant }}) - unix_micros({{ from_instant }}) as double) / 1000000)
 {%- endmacro %}
 
 {#- Whether a text matches a regular expression. -#}
@@ -104,6 +198,14 @@
     regexp_matches({{ column }}, '{{ pattern }}')
 {%- endmacro %}
 
+{% macro postgres__regex_matches(column, pattern) -%}
+    ({{ column }} ~ '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regex_matches(column, pattern) -%}
+    ({{ column }} rlike '{{ pattern }}')
+{%- endmacro %}
+
 {#- A 64-bit float type (dbt.type_float() is a 4-byte REAL on DuckDB). -#}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'trading_warehouse')()) }}
@@ -111,6 +213,10 @@
 
 {% macro default__type_double() -%}
     double
+{%- endmacro %}
+
+{% macro postgres__type_double() -%}
+    double precision
 {%- endmacro %}
 
 {#- Whole days from one date to another (to minus from). -#}
@@ -122,6 +228,14 @@
     date_diff('day', {{ from_date }}, {{ to_date }})
 {%- endmacro %}
 
+{% macro postgres__days_between(from_date, to_date) -%}
+    cast({{ to_date }} - {{ from_date }} as bigint)
+{%- endmacro %}
+
+{% macro spark__days_between(from_date, to_date) -%}
+    cast(datediff({{ to_date }}, {{ from_date }}) as bigint)
+{%- endmacro %}
+
 {#- Length of the JSON array at a path of a JSON text column; NULL when the
     text is not valid JSON or the value there is not an array. -#}
 {% macro json_array_length_at(column, path='$') -%}
@@ -131,8 +245,18 @@
 {% macro duckdb__json_array_length_at(column, path) -%}
     case
         when json_valid({{ column }}) and json_type({{ column }}, '{{ path }}') = 'ARRAY'
-            then json_array_length({{ column }}, '{{ path }}')
+            then cast(json_array_length({{ column }}, '{{ path }}') as bigint)
     end
+{%- endmacro %}
+
+{% macro postgres__json_array_length_at(column, path) -%}
+    {%- set keys = path[1:].split('.') | reject('equalto', '') | list -%}
+    {%- set value = target.schema ~ ".try_jsonb(" ~ column ~ ") #> '{" ~ (keys | join(',')) ~ "}'" -%}
+    case when jsonb_typeof({{ value }}) = 'array' then cast(jsonb_array_length({{ value }}) as bigint) end
+{%- endmacro %}
+
+{% macro spark__json_array_length_at(column, path) -%}
+    cast(array_size(try_variant_get(try_parse_json({{ column }}), '{{ path }}', 'array<variant>')) as bigint)
 {%- endmacro %}
 
 {#- The whole row of a relation alias as JSON text (the raw content of a quarantined row). -#}
@@ -144,6 +268,14 @@
     cast(to_json({{ alias }}) as varchar)
 {%- endmacro %}
 
+{% macro postgres__row_as_json(alias) -%}
+    cast(row_to_json({{ alias }}) as text)
+{%- endmacro %}
+
+{% macro spark__row_as_json(alias) -%}
+    to_json(struct({{ alias }}.*))
+{%- endmacro %}
+
 {#- The type of an instant (timestamp with time zone, R1.7). -#}
 {% macro type_instant() -%}
     {{ return(adapter.dispatch('type_instant', 'trading_warehouse')()) }}
@@ -151,4 +283,132 @@
 
 {% macro default__type_instant() -%}
     timestamp with time zone
+{%- endmacro %}
+
+{#- Spark's TIMESTAMP is an instant (shown in the session time zone). -#}
+{% macro spark__type_instant() -%}
+    timestamp
+{%- endmacro %}
+
+{#- Versions of macros/incremental.sql's fingerprint_hash for the other engines
+    (fingerprints are compared only within one engine). -#}
+{% macro postgres__fingerprint_hash(expression) -%}
+    (cast(('x' || substr(md5({{ expression }}), 1, 15))::bit(60) as bigint) % 1000000007)
+{%- endmacro %}
+
+{% macro spark__fingerprint_hash(expression) -%}
+    cast(pmod(xxhash64({{ expression }}), 1000000007) as bigint)
+{%- endmacro %}
+
+{#- on-run-start (dbt_project.yml): what an engine needs before the models run.
+    PostgreSQL: the safe casts the postgres__ macros above call (NULL instead of
+    an error, accepting the forms DuckDB's try_cast accepts), in the target
+    schema. Spark: the raw tables, read from the Parquet files that
+    `scripts/load_raw.py --target spark` exports (env DBT_SPARK_RAW_DIR). -#}
+{% macro engine_setup() -%}
+    {{ return(adapter.dispatch('engine_setup', 'trading_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__engine_setup() -%}
+    {#- nothing to set up: an empty hook is not run -#}
+{%- endmacro %}
+
+{% macro postgres__engine_setup() -%}
+    {%- set schema = target.schema -%}
+    {%- set number = "'^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'" -%}
+    {%- set instant = "'^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T][0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}([.][0-9]+)?)?)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?$'" -%}
+    create schema if not exists {{ schema }};
+    create or replace function {{ schema }}.try_jsonb(value text) returns jsonb
+    language plpgsql immutable as $$
+    begin
+        return value::jsonb;
+    exception when others then
+        return null;
+    end $$;
+    create or replace function {{ schema }}.try_double(value text) returns double precision
+    language plpgsql immutable as $$
+    begin
+        if trim(value) !~ {{ number }} then
+            return null;
+        end if;
+        return trim(value)::double precision;
+    exception when others then
+        return null;
+    end $$;
+    create or replace function {{ schema }}.try_numeric(value text) returns numeric(18, 4)
+    language plpgsql immutable as $$
+    begin
+        if trim(value) !~ {{ number }} then
+            return null;
+        end if;
+        return cast(trim(value)::numeric as numeric(18, 4));
+    exception when others then
+        return null;
+    end $$;
+    create or replace function {{ schema }}.try_bigint(value text) returns bigint
+    language plpgsql immutable as $$
+    begin
+        if trim(value) !~ {{ number }} then
+            return null;
+        end if;
+        return round(trim(value)::numeric)::bigint;
+    exception when others then
+        return null;
+    end $$;
+    create or replace function {{ schema }}.try_timestamp(value text) returns timestamp
+    language plpgsql immutable as $$
+    begin
+        if trim(value) !~ {{ instant }} then
+            return null;
+        end if;
+        return trim(value)::timestamp;
+    exception when others then
+        return null;
+    end $$;
+    create or replace function {{ schema }}.try_timestamptz(value text) returns timestamptz
+    language plpgsql stable as $$
+    begin
+        if trim(value) !~ {{ instant }} then
+            return null;
+        end if;
+        return trim(value)::timestamptz;
+    exception when others then
+        return null;
+    end $$
+{%- endmacro %}
+
+{% macro spark__engine_setup() -%}
+    {%- if execute -%}
+        {%- set raw_dir = env_var('DBT_SPARK_RAW_DIR', '') -%}
+        {%- if raw_dir -%}
+            {%- do run_query('create database if not exists raw') -%}
+            {%- for table in ['orders', 'positions', 'history_trades', 'history_reentry_items', 'rejected_lines', 'load_log'] -%}
+                {%- do run_query('drop table if exists raw.' ~ table) -%}
+                {%- do run_query('create table raw.' ~ table ~ " using parquet location '" ~ raw_dir ~ '/' ~ table ~ "'") -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on-run-end (dbt_project.yml): dbt's `grants` config grants select on the
+    mart relations only; readers also need usage on the marts schema. Only on
+    PostgreSQL (DuckDB has no roles, Spark's session catalog no grants). -#}
+{% macro grant_marts_usage() -%}
+    {{ return(adapter.dispatch('grant_marts_usage', 'trading_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__grant_marts_usage() -%}
+    {#- no roles: an empty hook is not run -#}
+{%- endmacro %}
+
+{% macro postgres__grant_marts_usage() -%}
+    {%- set readers = env_var('DBT_PG_MART_READERS', 'analyst').split(',') | map('trim') | reject('equalto', '') | list -%}
+    {%- if readers -%}
+        do $$
+        begin
+            if exists (select 1 from information_schema.schemata where schema_name = 'marts') then
+                grant usage on schema marts to {{ readers | join(', ') }};
+            end if;
+        end $$
+    {%- endif -%}
 {%- endmacro %}

@@ -16,8 +16,14 @@ nothing; a file whose content changed replaces its earlier rows. A file that
 cannot be parsed is refused whole with one line naming it and the problem; the
 other files still load and the command exits 1.
 
-Exit codes: 0 all files loaded (or already loaded), 1 some file refused,
-2 bad arguments (missing folder, ...).
+With ``--target postgres`` or ``--target spark`` the folder is loaded into
+the DuckDB file as usual (it keeps the load log, so loading again still adds
+nothing), then its ``raw`` schema is mirrored to PostgreSQL's ``raw`` schema
+(libpq's PG* environment) or written as Parquet for Spark
+(``scripts/raw_export.py``).
+
+Exit codes: 0 all files loaded (or already loaded), 1 some file refused (or
+the copy to the target failed), 2 bad arguments (missing folder, ...).
 """
 from __future__ import annotations
 
@@ -399,6 +405,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT"),
                         help="DuckDB memory_limit for the load, e.g. 4GB")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only refusals and the summary")
+    parser.add_argument("--target", choices=["duckdb", "postgres", "spark"], default="duckdb",
+                        help="duckdb (default); postgres: then copy raw.* to PostgreSQL (PG* env);"
+                             " spark: then write raw.* as Parquet to --parquet-dir")
+    parser.add_argument("--parquet-dir", default=os.environ.get("DBT_SPARK_RAW_DIR", "target/spark/raw_parquet"),
+                        help="spark: Parquet folder (default: $DBT_SPARK_RAW_DIR or target/spark/raw_parquet)")
     args = parser.parse_args(argv)
 
     raw_dir = Path(args.raw_dir)
@@ -421,6 +432,13 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{n} {action}" for action, n in counts.items() if n)
         + f"; {rows} rows"
     )
+    if args.target != "duckdb":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import raw_export
+
+        export_args = [args.target, "--warehouse", args.warehouse, "--out", args.parquet_dir]
+        if raw_export.main(export_args + (["--quiet"] if args.quiet else [])) != 0:
+            return 1
     return 1 if refused else 0
 
 
