@@ -1,3 +1,10 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R2 (with the positions-table close markers of R6): the position-cycle walk.
     Per book (user, base symbol, trade mode) the events are walked in time
     order: executed orders at their fill time, unexecuted ones at placed_at,
@@ -22,20 +29,25 @@
     a stale closed_at from an earlier cycle finds nothing held and does nothing. -#}
 with orders as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
+    select * from {{ ref('int_orders_deduplicated') }} as orders
+    where {{ changed_pairs_only('orders') }}
 
 ),
 
 trades as (
 
-    select * from {{ ref('int_history_trades_attributed') }}
+    select * from {{ ref('int_history_trades_attributed') }} as trades
+    where {{ changed_pairs_only('trades') }}
 
 ),
 
 positions as (
 
-    select * from {{ ref('stg_trading_app__positions') }}
-    where quarantine_reason is null and closed_at is not null
+    select * from {{ ref('stg_trading_app__positions') }} as positions
+    where
+        positions.quarantine_reason is null
+        and positions.closed_at is not null
+        and {{ changed_pairs_only('positions') }}
 
 ),
 

@@ -151,7 +151,8 @@ final as (
         trades.entry_at,
         trades.exit_at,
         trades.source_file,
-        trades.source_row
+        trades.source_row,
+        {{ fingerprint_hash('trades.raw_content') }} as content_fingerprint
     from trades_with_initial_qty as trades
     left join by_order_ref
         on trades.history_trade_id = by_order_ref.history_trade_id

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R3: the derived entry type of every order, from the walk's state.
     Sells are exits; manual buys are manual (they can still open a cycle);
     other executed buys are initial when they opened their cycle, else reentry;
@@ -6,8 +13,10 @@
     opening buy's is its own). The app's entry_type is never used here. -#}
 with walked as (
 
-    select * from {{ ref('int_book_events_walked') }}
-    where event_type in ('buy', 'sell')
+    select * from {{ ref('int_book_events_walked') }} as walked
+    where
+        walked.event_type in ('buy', 'sell')
+        and {{ changed_pairs_only('walked') }}
 
 ),
 
@@ -16,6 +25,9 @@ typed as (
     select
         order_id,
         position_id,
+        user_id,
+        base_symbol,
+        trade_mode,
         cycle_number,
         case
             when event_type = 'sell' then 'exit'
@@ -43,6 +55,9 @@ final as (
         order_id,
         position_id,
         min(case when opens_cycle then order_id end) over (partition by position_id) as parent_order_id,
+        user_id,
+        base_symbol,
+        trade_mode,
         cycle_number,
         entry_type,
         event_seq,

@@ -1,3 +1,10 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R5: running average entry price and realized P&L of every event of a cycle.
     The app's average: on each executed buy a := (q0 * a + q * p) / (q0 + q),
     q0 the quantity held just before; sells leave it; a buy with unknown price
@@ -11,17 +18,20 @@
     (the trade's exit_price - a) * the quantity still held. -#}
 with walked as (
 
-    select * from {{ ref('int_book_events_walked') }}
-    where is_in_cycle
+    select * from {{ ref('int_book_events_walked') }} as walked
+    where
+        walked.is_in_cycle
+        and {{ changed_pairs_only('walked') }}
 
 ),
 
 typed as (
 
     select
-        order_id,
-        entry_type
-    from {{ ref('int_orders_entry_typed') }}
+        typed.order_id,
+        typed.entry_type
+    from {{ ref('int_orders_entry_typed') }} as typed
+    where {{ changed_pairs_only('typed') }}
 
 ),
 

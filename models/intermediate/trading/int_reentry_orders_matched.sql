@@ -1,3 +1,10 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R4.3-R4.4: reentry detail of every reentry-typed order (executed or not),
     matched with the de-duplicated history items (R4.2, int_history_reentry_items_deduplicated).
     R4.3 an order's level, RSI and decision close come from its metadata, else
@@ -12,8 +19,10 @@
 {%- set rounds = var('reentry_match_rounds') -%}
 with typed as (
 
-    select * from {{ ref('int_orders_entry_typed') }}
-    where entry_type = 'reentry'
+    select * from {{ ref('int_orders_entry_typed') }} as typed
+    where
+        typed.entry_type = 'reentry'
+        and {{ changed_pairs_only('typed') }}
 
 ),
 
@@ -25,7 +34,8 @@ orders as (
 
 items as (
 
-    select * from {{ ref('int_history_reentry_items_deduplicated') }}
+    select * from {{ ref('int_history_reentry_items_deduplicated') }} as items
+    where {{ changed_pairs_only('items') }}
 
 ),
 
@@ -167,6 +177,8 @@ detailed as (
     select
         reentry_orders.order_id,
         reentry_orders.position_id,
+        reentry_orders.user_id,
+        reentry_orders.base_symbol,
         matches.history_item_id,
         matches.match_method,
         reentry_orders.is_executed,
@@ -187,6 +199,8 @@ final as (
     select
         order_id,
         position_id,
+        user_id,
+        base_symbol,
         history_item_id,
         match_method,
         case

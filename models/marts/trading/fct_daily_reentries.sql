@@ -1,9 +1,18 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R7: one row per (book, India trading date of placed_at) with any
     reentry-typed order: how often the app's daily reentry cap was broken. -#}
 with orders as (
 
-    select * from {{ ref('fct_orders') }}
-    where entry_type = 'reentry'
+    select * from {{ ref('fct_orders') }} as orders
+    where
+        orders.entry_type = 'reentry'
+        and {{ changed_pairs_only('orders') }}
 
 ),
 

@@ -1,20 +1,30 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per app order id (its newest valid version, R1.8) with its derived
     entry type (R3), position cycle (R2) and reentry detail (R4). -#}
 with orders as (
 
-    select * from {{ ref('int_orders_deduplicated') }}
+    select * from {{ ref('int_orders_deduplicated') }} as orders
+    where {{ changed_pairs_only('orders') }}
 
 ),
 
 typed as (
 
-    select * from {{ ref('int_orders_entry_typed') }}
+    select * from {{ ref('int_orders_entry_typed') }} as typed
+    where {{ changed_pairs_only('typed') }}
 
 ),
 
 reentries as (
 
-    select * from {{ ref('int_reentry_orders_matched') }}
+    select * from {{ ref('int_reentry_orders_matched') }} as reentries
+    where {{ changed_pairs_only('reentries') }}
 
 ),
 

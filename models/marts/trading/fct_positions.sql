@@ -1,14 +1,24 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per position cycle (R2) with its metrics (R5). -#}
 with events as (
 
-    select * from {{ ref('int_position_events_costed') }}
+    select * from {{ ref('int_position_events_costed') }} as events
+    where {{ changed_pairs_only('events') }}
 
 ),
 
 reentries as (
 
-    select * from {{ ref('int_reentry_orders_matched') }}
-    where reentry_number is not null
+    select * from {{ ref('int_reentry_orders_matched') }} as reentries
+    where
+        reentries.reentry_number is not null
+        and {{ changed_pairs_only('reentries') }}
 
 ),
 

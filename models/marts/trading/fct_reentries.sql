@@ -1,15 +1,26 @@
+{{ config(
+    materialized=pair_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='fail'
+) }}
+/* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per executed reentry order (R3 typed, R4 detail), against its
     cycle's initial price and against the decision close it was placed at. -#}
 with orders as (
 
-    select * from {{ ref('fct_orders') }}
-    where entry_type = 'reentry' and is_executed
+    select * from {{ ref('fct_orders') }} as orders
+    where
+        orders.entry_type = 'reentry'
+        and orders.is_executed
+        and {{ changed_pairs_only('orders') }}
 
 ),
 
 positions as (
 
-    select * from {{ ref('fct_positions') }}
+    select * from {{ ref('fct_positions') }} as positions
+    where {{ changed_pairs_only('positions') }}
 
 ),
 

@@ -1,0 +1,206 @@
+"""Incremental builds equal full refreshes (issue 4).
+
+For several seeds: simulate the app, then replay its exports night by night
+(night k sees the first k orders exports, the positions exports written by
+then, and a history file holding the trades entered by then, rewritten every
+night), loading and running dbt incrementally each night. After the last
+night every mart must equal a full refresh of the same raw data."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import PROJECT, dbt, python, record_summary
+
+SEEDS = [11, 23, 37]
+ORDERS = 3000
+EXPORT_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+NIGHTS = 6
+
+
+def export_date(path: Path) -> str:
+    match = EXPORT_DATE.search(path.name)
+    assert match, f"export without a date in its name: {path}"
+    return match.group(1)
+
+
+def history_until(source: Path, target: Path, cutoff: str) -> None:
+    document = json.loads(source.read_text())
+    document["trades"] = [trade for trade in document["trades"]
+                          if str(trade.get("entry_time", ""))[:10] <= cutoff]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2))
+
+
+def split_orders(full: Path, staged: Path, cutoffs: list[str]) -> None:
+    """Split every orders export into one part per night by the date of placed_at
+    (`<export>_part<k>`), so each night adds the orders placed since the last one,
+    late versions of old orders included, and file order follows export order."""
+    staged.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        for export in sorted((full / "orders").iterdir()):
+            reader = ("read_parquet(?)" if export.suffix == ".parquet"
+                      else "read_csv(?, all_varchar=true, header=true)")
+            con.execute(f"create or replace temp table export as select * from {reader}", [str(export)])
+            lower = "0000-00-00"
+            for night, cutoff in enumerate(cutoffs, start=1):
+                upper = "9999-99-99" if night == len(cutoffs) else cutoff
+                part = staged / f"{export.stem}_part{night}{export.suffix}"
+                fmt = "format parquet" if export.suffix == ".parquet" else "format csv, header true"
+                con.execute(
+                    f"copy (select * from export where coalesce(left(cast(placed_at as varchar), 10), '9999-99-99') > ?"
+                    f" and coalesce(left(cast(placed_at as varchar), 10), '9999-99-99') <= ?) to '{part}' ({fmt})",
+                    [lower, upper])
+                lower = upper
+    finally:
+        con.close()
+
+
+def night_folder(full: Path, parts: Path, night: Path, number: int, cutoff: str) -> None:
+    """The raw folder as it stood on night `number` (placed_at up to `cutoff`)."""
+    (night / "orders").mkdir(parents=True, exist_ok=True)
+    for part in sorted(parts.iterdir()):
+        if int(part.stem.rsplit("_part", 1)[1]) <= number and not (night / "orders" / part.name).exists():
+            shutil.copy2(part, night / "orders" / part.name)
+    (night / "positions").mkdir(parents=True, exist_ok=True)
+    for export in sorted((full / "positions").iterdir()):
+        if export_date(export) <= cutoff and not (night / "positions" / export.name).exists():
+            shutil.copy2(export, night / "positions" / export.name)
+    for history in (full / "trade_history").rglob("trades_history.json"):
+        history_until(history, night / history.relative_to(full), cutoff)
+
+
+def night_cutoffs(full: Path) -> list[str]:
+    con = duckdb.connect()
+    try:
+        dates = con.execute(
+            "select min(d), max(d) from (select cast(left(cast(placed_at as varchar), 10) as date) as d"
+            " from read_csv(?, all_varchar=true, header=true, union_by_name=true))",
+            [[str(p) for p in sorted((full / "orders").glob("*.csv"))]]).fetchone()
+    finally:
+        con.close()
+    first, last = dates
+    step = (last - first) / NIGHTS
+    return [str(first + step * (k + 1))[:10] for k in range(NIGHTS)]
+
+
+def run_night(raw: Path, warehouse: Path, target_path: Path) -> int:
+    """Load and run dbt incrementally; returns how many (user, symbol) pairs the run recomputed."""
+    python("load_raw.py", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--quiet")
+    started = datetime.now(timezone.utc)
+    dbt("run", warehouse=warehouse, target_path=target_path)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("select count(*) from intermediate.int_book_fingerprints where fingerprinted_at >= ?",
+                           [started.replace(microsecond=0)]).fetchone()[0]
+    finally:
+        con.close()
+
+
+def late_fill(warehouse: Path) -> str:
+    """A new export holding a new version of an old buy that never filled: now filled."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute("""
+            select id, user_id, symbol, side, quantity, coalesce(price, '100'), placed_at, trade_mode
+            from raw.orders
+            where id in (select cast(order_id as varchar) from marts.fct_orders
+                         where side = 'buy' and not is_executed and status = 'pending')
+            order by id
+            limit 1
+        """).fetchone()
+    finally:
+        con.close()
+    assert row, "the simulator writes pending buys"
+    order_id, user_id, symbol, side, quantity, price, placed_at, trade_mode = row
+    header = "id,user_id,symbol,side,order_type,quantity,price,status,placed_at,updated_at,execution_qty,execution_price,execution_time,trade_mode"
+    return (f"{header}\n{order_id},{user_id},{symbol},{side},limit,{quantity},{price},closed,{placed_at},"
+            f"2099-01-01 00:00:00,{quantity},{price},{placed_at},{trade_mode or ''}\n")
+
+
+def mart_tables(warehouse: Path) -> list[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+    finally:
+        con.close()
+
+
+def differences(incremental: Path, full: Path, table: str) -> tuple[int, int, int]:
+    """(rows, rows only in the incremental build, rows only in the full refresh); doubles to 9 digits."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{incremental}' as inc (read_only)")
+        con.execute(f"attach '{full}' as ful (read_only)")
+        columns = con.execute(
+            "select column_name, data_type from information_schema.columns"
+            " where table_catalog = 'inc' and table_schema = 'marts' and table_name = ? order by ordinal_position",
+            [table]).fetchall()
+        select = ", ".join(f'round("{name}", 9 - cast(ceil(log10(abs("{name}") + 1)) as int)) as "{name}"'
+                           if kind == "DOUBLE" else f'"{name}"' for name, kind in columns)
+        rows = con.execute(f"select count(*) from inc.marts.{table}").fetchone()[0]
+        only_inc = con.execute(f"select count(*) from (select {select} from inc.marts.{table}"
+                               f" except all select {select} from ful.marts.{table})").fetchone()[0]
+        only_full = con.execute(f"select count(*) from (select {select} from ful.marts.{table}"
+                                f" except all select {select} from inc.marts.{table})").fetchone()[0]
+        return rows, only_inc, only_full
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_incremental_equals_full_refresh(seed: int) -> None:
+    root = PROJECT / "target" / "incremental" / str(seed)
+    shutil.rmtree(root, ignore_errors=True)
+    full_raw = root / "raw"
+    python("generate_sample_data.py", "--out", str(full_raw), "--truth", str(root / "truth"),
+           "--seed", str(seed), "--orders", str(ORDERS), "--users", "12", "--symbols", "24", "--quiet")
+
+    nights = night_cutoffs(full_raw)
+    parts = root / "order_parts"
+    split_orders(full_raw, parts, nights)
+    night_raw = root / "night_raw"
+    incremental = root / "incremental.duckdb"
+    recomputed = []
+    target_path = root / "target_incremental"
+    for number, cutoff in enumerate(nights, start=1):
+        night_folder(full_raw, parts, night_raw, number, cutoff)
+        recomputed.append(run_night(night_raw, incremental, target_path))
+
+    # A night with nothing new recomputes nothing.
+    recomputed.append(run_night(night_raw, incremental, target_path))
+    assert recomputed[-1] == 0
+
+    # A late update: an old order that never filled is filled now. Only its pair is recomputed.
+    (night_raw / "orders" / "orders_9999-12-31_late.csv").write_text(late_fill(incremental))
+    recomputed.append(run_night(night_raw, incremental, target_path))
+    assert recomputed[-1] == 1
+    con = duckdb.connect(str(incremental), read_only=True)
+    pairs = con.execute("select count(*) from intermediate.int_book_fingerprints").fetchone()[0]
+    con.close()
+
+    full = root / "full.duckdb"
+    python("load_raw.py", "--raw-dir", str(night_raw), "--warehouse", str(full), "--quiet")
+    dbt("run", "--full-refresh", warehouse=full, target_path=root / "target_full")
+
+    tables = mart_tables(full)
+    assert "fct_orders" in tables and "fct_positions" in tables
+    report = []
+    for table in tables:
+        rows, only_incremental, only_full = differences(incremental, full, table)
+        report.append(f"{table}={rows}")
+        assert (only_incremental, only_full) == (0, 0), (
+            f"seed {seed}: {table} differs: {only_incremental} rows only in the incremental build,"
+            f" {only_full} only in the full refresh")
+    record_summary(f"incremental == full refresh, seed {seed}: {len(nights)} nights, (user, symbol) pairs"
+                   f" recomputed per night {recomputed} of {pairs}; {', '.join(report)}")
