@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""The nightly job: load new exports, dbt build, dbt docs generate, publish.
+
+Analysts query the *published* warehouse file. The job never writes it: it
+builds in a private working copy (``<published>.build``), and only when every
+step has passed does it copy the working copy beside the published file and
+rename it over the published one (an atomic swap on POSIX). An analyst's open
+read-only connection keeps reading the old file until it reconnects; nobody
+ever sees a half-built warehouse. A failed or killed run leaves the published
+file untouched; the next run notices the unfinished working copy and starts
+again from the published file.
+
+Each step is logged with its duration. Exit codes: 0 published; 1 a step
+failed (nothing published); 2 bad arguments or another nightly is running.
+A refused raw file (bad export) does not stop the build of what did load, but
+the run exits 1 after publishing, so the scheduler sees it.
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+PROJECT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def log(message: str) -> None:
+    print(f"[nightly {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"nightly: another nightly run holds {lock_path}") from None
+        yield
+
+
+class StepFailed(Exception):
+    pass
+
+
+def step(name: str, command: list[str], env: dict[str, str], ok_codes: tuple[int, ...] = (0,)) -> int:
+    started = time.monotonic()
+    log(f"{name}: {' '.join(command)}")
+    result = subprocess.run(command, cwd=PROJECT, env=env)
+    seconds = time.monotonic() - started
+    if result.returncode not in ok_codes:
+        log(f"{name}: FAILED (exit {result.returncode}) after {seconds:.1f}s")
+        raise StepFailed(name)
+    log(f"{name}: ok in {seconds:.1f}s")
+    return result.returncode
+
+
+def copy_file(source: Path, target: Path) -> None:
+    with source.open("rb") as reader, target.open("wb") as writer:
+        shutil.copyfileobj(reader, writer, 16 * 1024 * 1024)
+        writer.flush()
+        os.fsync(writer.fileno())
+
+
+def prepare_working_copy(published: Path, build: Path, state: Path) -> None:
+    """Start from the published warehouse unless the working copy is the
+    result of the last successful run."""
+    status = json.loads(state.read_text()).get("status") if state.exists() else None
+    if status == "published" and build.exists():
+        return
+    for leftover in (build, Path(f"{build}.wal")):
+        leftover.unlink(missing_ok=True)
+    if published.exists():
+        log(f"restore: working copy from {published} (last run: {status or 'none'})")
+        copy_file(published, build)
+    else:
+        log("restore: no published warehouse yet, starting empty")
+
+
+def publish(build: Path, published: Path) -> None:
+    import duckdb  # checkpoint so the copy carries no write-ahead log
+
+    con = duckdb.connect(str(build))
+    con.execute("checkpoint")
+    con.close()
+    staging = published.with_name(f".{published.name}.publishing")
+    copy_file(build, staging)
+    os.replace(staging, published)
+    directory = os.open(published.parent, os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--raw-dir", default=os.environ.get("RAW_DIR", "data/raw"), type=Path,
+                        help="raw folder of exports (default: $RAW_DIR or data/raw)")
+    parser.add_argument("--published", default=os.environ.get("WAREHOUSE", "warehouse.duckdb"), type=Path,
+                        help="the warehouse file analysts read (default: $WAREHOUSE or warehouse.duckdb)")
+    parser.add_argument("--target-path", default=None, type=Path,
+                        help="dbt target folder (default: target/nightly beside the project)")
+    parser.add_argument("--skip-docs", action="store_true", help="do not regenerate the docs site")
+    parser.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model from scratch")
+    parser.add_argument("--dbt-arg", action="append", default=[], help="extra argument for dbt build (repeatable)")
+    args = parser.parse_args(argv)
+
+    if not args.raw_dir.is_dir():
+        print(f"nightly: raw folder {args.raw_dir} does not exist", file=sys.stderr)
+        return 2
+    published = args.published.resolve()
+    published.parent.mkdir(parents=True, exist_ok=True)
+    build = published.with_name(f"{published.name}.build")
+    state = published.with_name(f"{published.name}.build.json")
+    target_path = (args.target_path or PROJECT / "target" / "nightly").resolve()
+
+    env = dict(os.environ, DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_PROFILES_DIR=str(PROJECT),
+               WAREHOUSE=str(build))
+    started = time.monotonic()
+    with exclusive(published.with_name(f"{published.name}.nightly.lock")):
+        try:
+            prepare_working_copy(published, build, state)
+            state.write_text(json.dumps({"status": "building", "started_at": time.time()}))
+            load_code = step("load", [str(BIN / "python"), "scripts/load_raw.py", "--raw-dir", str(args.raw_dir),
+                                      "--warehouse", str(build), "--quiet"], env, ok_codes=(0, 1))
+            full_refresh = args.full_refresh or replaced_tabular_files(build)
+            if full_refresh and not args.full_refresh:
+                log("build: an orders or positions export was replaced since the last run: full refresh")
+            dbt = [str(BIN / "dbt"), "build", "--target-path", str(target_path), *args.dbt_arg]
+            step("dbt build", dbt + (["--full-refresh"] if full_refresh else []), env)
+            if not args.skip_docs:
+                step("docs", [str(BIN / "dbt"), "docs", "generate", "--static", "--target-path", str(target_path)],
+                     env)
+            publish_started = time.monotonic()
+            publish(build, published)
+            state.write_text(json.dumps({"status": "published", "published_at": time.time()}))
+            log(f"publish: {published} swapped in {time.monotonic() - publish_started:.1f}s")
+        except StepFailed as failed:
+            log(f"nothing published: step '{failed}' failed; {published} is unchanged")
+            return 1
+    log(f"done in {time.monotonic() - started:.1f}s" + ("; some raw files were refused (see load)" if load_code else ""))
+    return 1 if load_code else 0
+
+
+def replaced_tabular_files(build: Path) -> bool:
+    """True when the last load replaced an orders or positions export whose rows
+    may have shrunk: incremental models cannot see deleted rows."""
+    import duckdb
+
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        row = con.execute(
+            "select count(*) from raw.load_log where action = 'replaced' and kind in ('orders', 'positions')"
+            " and loaded_at > coalesce((select max(processed_through) from intermediate.int_orders_deduplicated),"
+            " timestamptz '1900-01-01 00:00:00+00')"
+        ).fetchone()
+        return bool(row and row[0])
+    except duckdb.Error:
+        return False  # first run: nothing built yet, everything is a full build anyway
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
