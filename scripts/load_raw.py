@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -343,7 +344,7 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
     ).fetchone()
     if previous and previous[0] == digest:
         return FileResult(rel, kind, "skipped")
-    loaded_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    loaded_at = datetime.now(timezone.utc).isoformat()
     action = "replaced" if previous else "loaded"
     con.execute("begin transaction")
     try:

@@ -17,7 +17,7 @@ from conftest import PROJECT, dbt, python, record_summary
 
 ORDER_HEADER = ["id", "user_id", "symbol", "side", "order_type", "quantity", "price", "status",
                 "placed_at", "updated_at", "execution_qty", "execution_price", "execution_time",
-                "order_id", "metadata", "trade_mode"]
+                "order_id", "metadata", "trade_mode", "reason"]
 
 
 def order(id_: object, **overrides: object) -> dict[str, object]:
@@ -110,7 +110,7 @@ def faulty(tmp_path_factory) -> dict[str, object]:
     (raw / "orders" / "orders_f30_bom.csv").write_bytes(b"\xef\xbb\xbf" + csv_text([order(130)]).encode())
     (raw / "orders" / "orders_f31_crlf.csv").write_text(csv_text([order(131)], newline="\r\n"), newline="")
     (raw / "orders" / "orders_f32_quoted_newline.csv").write_text(
-        csv_text([order(132, metadata='{"note": "line one\nline two, with a comma"}')]))
+        csv_text([order(132, reason="line one\nline two, with a comma", metadata='{"note": "a, \\"quoted\\" b"}')]))
     (raw / "orders" / "orders_f33_extra_column.csv").write_text(
         csv_text([dict(order(133), client_tag="x")], header=ORDER_HEADER + ["client_tag"]))
     # Ragged lines: quarantined as unparseable lines, the good rows of the file load.
@@ -213,8 +213,9 @@ def test_text_quirks_load_cleanly(faulty: dict, name: str, order_id: int) -> Non
 
 
 def test_quoted_newline_kept_and_extra_column_kept(faulty: dict) -> None:
-    metadata = query(faulty, "select metadata from raw.orders where id = '132'")[0][0]
-    assert "line one\nline two, with a comma" in metadata
+    reason, metadata = query(faulty, "select reason, metadata from raw.orders where id = '132'")[0]
+    assert reason == "line one\nline two, with a comma"
+    assert json.loads(metadata) == {"note": 'a, "quoted" b'}
     assert query(faulty, "select _extra from raw.orders where id = '133'") == [('{"client_tag":"x"}',)]
 
 

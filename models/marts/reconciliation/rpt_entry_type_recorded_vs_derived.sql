@@ -67,7 +67,7 @@ final as (
         order_count,
         cast(order_count as {{ type_double() }})
         / sum(order_count) over (partition by app_era, user_id, recorded_entry_type) as share_of_recorded,
-        recorded_entry_type = entry_type as is_agreement
+        case when recorded_entry_type <> 'none' then recorded_entry_type = entry_type end as is_agreement
     from matrix
 
 )

@@ -67,14 +67,14 @@ orders_without_item as (
     select
         cast(null as {{ dbt.type_string() }}) as history_item_id,
         orders.order_id,
-        'order_without_item' as finding,
+        case when orders.is_executed then 'order_without_item' else 'unexecuted_order_without_item' end as finding,
         cast(null as {{ dbt.type_string() }}) as match_method,
         cast(null as decimal(18, 4)) as item_qty,
         cast(null as {{ type_double() }}) as item_reentry_level,
         cast(null as {{ type_double() }}) as item_decision_close,
         cast(null as {{ type_instant() }}) as item_placed_at
     from orders
-    where orders.history_item_id is null and orders.is_executed
+    where orders.history_item_id is null
 
 ),
 
@@ -107,7 +107,7 @@ final as (
         coalesce(orders.reentry_level, findings.item_reentry_level) as reentry_level,
         findings.item_decision_close as decision_close,
         orders.fill_price,
-        (orders.fill_price - findings.item_decision_close) / findings.item_decision_close * 100 as slippage_pct,
+        (orders.fill_price - findings.item_decision_close) / nullif(findings.item_decision_close, 0) * 100 as slippage_pct,
         coalesce(items.user_copies > 1, false) as is_item_in_several_users_trades,
         {{ seconds_between('findings.item_placed_at', 'orders.placed_at') }} as placed_gap_seconds,
         findings.item_placed_at,

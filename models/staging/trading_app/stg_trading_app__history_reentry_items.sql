@@ -40,6 +40,7 @@ final as (
             when placed_at_text is null then 'missing time'
             when {{ parse_instant('placed_at_text') }} is null then 'unparseable time'
             when qty_text is not null and qty is null then 'non-numeric qty'
+            when qty <= 0 then 'non-positive qty'
         end as quarantine_reason,
         raw_content,
         qty,

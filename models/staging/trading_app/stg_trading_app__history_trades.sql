@@ -53,6 +53,7 @@ final as (
             when entry_time_text is not null and {{ parse_instant('entry_time_text') }} is null then 'unparseable entry_time'
             when exit_time_text is not null and {{ parse_instant('exit_time_text') }} is null then 'unparseable exit_time'
             when qty_text is not null and qty is null then 'non-numeric qty'
+            when qty <= 0 then 'non-positive qty'
         end as quarantine_reason,
         raw_content,
         entry_price,

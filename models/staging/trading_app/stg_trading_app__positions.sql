@@ -43,6 +43,10 @@ typed as (
         user_id as user_id_text,
         opened_at as opened_at_text,
         closed_at as closed_at_text,
+        quantity as quantity_text,
+        avg_price as avg_price_text,
+        exit_price as exit_price_text,
+        reentry_count as reentry_count_text,
         {{ row_as_json('source') }} as raw_content
     from source
 
@@ -73,6 +77,10 @@ final as (
             when nullif(symbol, '') is null then 'missing symbol'
             when nullif(trim(opened_at_text), '') is not null and opened_at is null then 'unparseable opened_at'
             when nullif(trim(closed_at_text), '') is not null and closed_at is null then 'unparseable closed_at'
+            when nullif(trim(quantity_text), '') is not null and quantity is null then 'non-numeric quantity'
+            when nullif(trim(avg_price_text), '') is not null and avg_price is null then 'non-numeric avg_price'
+            when nullif(trim(exit_price_text), '') is not null and exit_price is null then 'non-numeric exit_price'
+            when nullif(trim(reentry_count_text), '') is not null and recorded_reentry_count is null then 'non-numeric reentry_count'
             when not is_reentries_valid then 'unparseable reentries JSON'
         end as quarantine_reason,
         raw_content,
