@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export WAREHOUSE
 export RAW_DIR
 
-.PHONY: help setup system-deps sample-data load build run test lint gates unit docs report metrics clean
+.PHONY: help setup system-deps sample-data load build run nightly test lint gates unit docs report metrics clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -49,6 +49,9 @@ run: setup  ## load RAW_DIR into WAREHOUSE and dbt build: make run RAW_DIR=<fold
 	$(BIN)/dbt build || exit 1; \
 	echo "Warehouse ready: $(WAREHOUSE) (marts in schema marts)"; \
 	exit $$load
+
+nightly: setup  ## the nightly job: load, dbt build, docs, atomic publish of WAREHOUSE (scripts/nightly.py)
+	$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)"
 
 lint: setup  ## sqlfluff lint (dbt templater, DuckDB dialect)
 	WAREHOUSE=target/lint.duckdb $(BIN)/sqlfluff lint models tests/marts analyses
