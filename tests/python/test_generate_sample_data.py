@@ -587,12 +587,22 @@ def test_quirks_are_present(sample: dict[str, Path]) -> None:
     assert any(str(t.get("entry_time", "")).endswith("+05:30") for _, t in trades)
     assert any(t.get("entry_time") and "+" not in t["entry_time"] for _, t in trades)
 
-    daily: dict[tuple[int, str, str, str], list[int]] = defaultdict(list)
+    levels = {}
+    for _, _, r in rows:
+        meta = json.loads(r["metadata"]) if r.get("metadata") else {}
+        level = meta.get("rsi_level", meta.get("reentry_level"))
+        if level is not None:
+            levels[int(r["id"])] = level
+    daily: dict[tuple[int, str, str, dt.date], list[int]] = defaultdict(list)
     for i, o in orders.items():
         if derived[i]["type"] == "reentry" and o["executed"]:
-            day = dt.datetime.utcfromtimestamp(o["placed"]).date().isoformat()
+            day = (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=o["placed"])).date()
             daily[(o["user"], o["base"], o["mode"], day)].append(i)
-    assert any(len(v) >= 2 for v in daily.values())
+    assert any(len(v) >= 2 for v in daily.values())  # the daily cap of 1 never worked
+    repeated = [v for v in daily.values()
+                if len({levels.get(i) for i in v if i in levels}) < len([i for i in v
+                                                                         if i in levels])]
+    assert repeated  # the same level twice in one day
 
 
 def test_history_trades_option_scales_history(tmp_path: Path) -> None:
