@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,10 +49,11 @@ def bouncer(artifacts: Path, config: Path) -> bool:
                                 cwd=PROJECT, capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"))
         failures = json.loads(failures_file.read_text()) if failures_file.exists() else None
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-    summary = next((line for line in reversed(lines) if line.startswith("Done.")), None)
-    if summary is None:  # dbt-bouncer itself failed (bad config, missing artifact): show its output
+    counts = next((re.search(r"SUCCESS=\d+ WARN=\d+ ERROR=\d+", line) for line in reversed(lines)
+                   if re.search(r"SUCCESS=\d+ WARN=\d+ ERROR=\d+", line)), None)
+    summary = counts.group(0) if counts else f"exited {result.returncode}"
+    if result.returncode != 0 and not failures:  # dbt-bouncer itself failed (bad config, missing artifact)
         print("\n".join(lines[-40:]))
-        summary = f"exited {result.returncode}"
     print(f"dbt-bouncer ({config.relative_to(PROJECT)}): {summary}")
     for failure in (failures if isinstance(failures, list) else []):
         check = str(failure.get("check_run_id", "")).split(":")
