@@ -82,7 +82,7 @@ gates: setup  ## dbt-bouncer + dbt-coverage gates, analyses compiled (own small 
 	WAREHOUSE=$(GATES)/warehouse.duckdb $(BIN)/dbt docs generate --quiet --target-path $(GATES)/dbt_target
 	$(BIN)/python scripts/quality_gates.py --artifacts $(GATES)/dbt_target
 
-test: setup system-deps lint  ## every check: sqlfluff lint, pytest (scripts, end-to-end vs truth, metrics, browser)
+test: setup system-deps lint gates  ## every check: sqlfluff, quality gates, pytest (scripts, end-to-end vs truth, metrics, browser)
 	$(BIN)/python -m pytest -q tests/python
 
 clean:  ## remove build output (keeps .venv and data)
