@@ -12,11 +12,12 @@
     {{- return('table' if target.type == 'spark' else 'incremental') -}}
 {%- endmacro %}
 
-{#- SQL condition restricting `alias` to the pairs whose inputs changed in this
-    run; always true on a full build. -#}
-{% macro changed_pairs_only(alias) -%}
+{#- SQL condition restricting the rows of a single-relation select (columns
+    user_id, base_symbol) to the pairs whose inputs changed in this run; always
+    true on a full build. -#}
+{% macro changed_pairs_only() -%}
     {%- if is_incremental() -%}
-        ({{ alias }}.user_id, {{ alias }}.base_symbol) in (
+        (user_id, base_symbol) in (
             select changed.user_id, changed.base_symbol
             from {{ ref('int_book_fingerprints') }} as changed
             where changed.fingerprinted_at = cast('{{ run_started_at.isoformat() }}' as {{ type_instant() }})

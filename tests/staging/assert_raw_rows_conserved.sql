@@ -33,22 +33,34 @@ quarantined as (
 
 staged as (
 
-    select 'orders' as source_table, source_file, count(*) as staged_rows
+    select
+        'orders' as source_table,
+        source_file,
+        count(*) as staged_rows
     from {{ ref('stg_trading_app__orders') }}
     where quarantine_reason is null
     group by source_file
     union all
-    select 'positions' as source_table, source_file, count(*) as staged_rows
+    select
+        'positions' as source_table,
+        source_file,
+        count(*) as staged_rows
     from {{ ref('stg_trading_app__positions') }}
     where quarantine_reason is null
     group by source_file
     union all
-    select 'history_trades' as source_table, source_file, count(*) as staged_rows
+    select
+        'history_trades' as source_table,
+        source_file,
+        count(*) as staged_rows
     from {{ ref('stg_trading_app__history_trades') }}
     where quarantine_reason is null
     group by source_file
     union all
-    select 'history_reentry_items' as source_table, source_file, count(*) as staged_rows
+    select
+        'history_reentry_items' as source_table,
+        source_file,
+        count(*) as staged_rows
     from {{ ref('stg_trading_app__history_reentry_items') }}
     where quarantine_reason is null
     group by source_file

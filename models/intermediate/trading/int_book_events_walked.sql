@@ -29,25 +29,25 @@
     a stale closed_at from an earlier cycle finds nothing held and does nothing. -#}
 with orders as (
 
-    select * from {{ ref('int_orders_deduplicated') }} as orders
-    where {{ changed_pairs_only('orders') }}
+    select * from {{ ref('int_orders_deduplicated') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
 trades as (
 
-    select * from {{ ref('int_history_trades_attributed') }} as trades
-    where {{ changed_pairs_only('trades') }}
+    select * from {{ ref('int_history_trades_attributed') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
 positions as (
 
-    select * from {{ ref('stg_trading_app__positions') }} as positions
+    select * from {{ ref('stg_trading_app__positions') }}
     where
-        positions.quarantine_reason is null
-        and positions.closed_at is not null
-        and {{ changed_pairs_only('positions') }}
+        quarantine_reason is null
+        and closed_at is not null
+        and {{ changed_pairs_only() }}
 
 ),
 
@@ -242,13 +242,15 @@ attached as (
 
     select
         *,
-        event_type = 'sell'
-        and is_executed
-        and not is_in_cycle
-        and cycle_counter > 0
-        and cycle_marker_closed_at is not null
-        and {{ seconds_between('cycle_marker_closed_at', 'event_at') }} < {{ var('exit_attach_hours') }} * 3600
-        as is_attached_exit
+        coalesce(
+            event_type = 'sell'
+            and is_executed
+            and not is_in_cycle
+            and cycle_counter > 0
+            and cycle_marker_closed_at is not null
+            and {{ seconds_between('cycle_marker_closed_at', 'event_at') }} < {{ var('exit_attach_hours') }} * 3600,
+            false
+        ) as is_attached_exit
     from with_marker_close
 
 ),

@@ -77,11 +77,10 @@ valid as (
         closed_at,
         loaded_at
     from orders
-    where
-        quarantine_reason is null
-        {%- if is_incremental() %}
+    where quarantine_reason is null
+    {%- if is_incremental() %}
         and order_id in (select changed_ids.order_id from changed_ids)
-        {%- endif %}
+    {%- endif %}
 
 ),
 

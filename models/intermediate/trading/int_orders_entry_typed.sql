@@ -13,10 +13,10 @@
     opening buy's is its own). The app's entry_type is never used here. -#}
 with walked as (
 
-    select * from {{ ref('int_book_events_walked') }} as walked
+    select * from {{ ref('int_book_events_walked') }}
     where
-        walked.event_type in ('buy', 'sell')
-        and {{ changed_pairs_only('walked') }}
+        event_type in ('buy', 'sell')
+        and {{ changed_pairs_only() }}
 
 ),
 

@@ -18,20 +18,20 @@
     (the trade's exit_price - a) * the quantity still held. -#}
 with walked as (
 
-    select * from {{ ref('int_book_events_walked') }} as walked
+    select * from {{ ref('int_book_events_walked') }}
     where
-        walked.is_in_cycle
-        and {{ changed_pairs_only('walked') }}
+        is_in_cycle
+        and {{ changed_pairs_only() }}
 
 ),
 
 typed as (
 
     select
-        typed.order_id,
-        typed.entry_type
-    from {{ ref('int_orders_entry_typed') }} as typed
-    where {{ changed_pairs_only('typed') }}
+        order_id,
+        entry_type
+    from {{ ref('int_orders_entry_typed') }}
+    where {{ changed_pairs_only() }}
 
 ),
 

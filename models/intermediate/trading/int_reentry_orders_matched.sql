@@ -19,10 +19,10 @@
 {%- set rounds = var('reentry_match_rounds') -%}
 with typed as (
 
-    select * from {{ ref('int_orders_entry_typed') }} as typed
+    select * from {{ ref('int_orders_entry_typed') }}
     where
-        typed.entry_type = 'reentry'
-        and {{ changed_pairs_only('typed') }}
+        entry_type = 'reentry'
+        and {{ changed_pairs_only() }}
 
 ),
 
@@ -34,8 +34,8 @@ orders as (
 
 items as (
 
-    select * from {{ ref('int_history_reentry_items_deduplicated') }} as items
-    where {{ changed_pairs_only('items') }}
+    select * from {{ ref('int_history_reentry_items_deduplicated') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
@@ -113,43 +113,65 @@ time_candidates as (
 
 ),
 
-time_remaining_1 as (
+{#- Each round reads the previous one once (a linear chain: Spark's analyzer
+    expands CTE references, so a round that read its predecessor twice would
+    double the plan per round). All candidate pairs stay in the chain:
+    is_open = 1 while neither side is taken, matched_round = the round that
+    took the pair (0: not taken). -#}
+time_round_0 as (
 
-    select * from time_candidates
+    select
+        order_id,
+        history_item_id,
+        distance_seconds,
+        is_qty_different,
+        0 as matched_round,
+        1 as is_open
+    from time_candidates
 
 ),
 
 {% for round in range(1, rounds + 1) %}
-time_round_{{ round }} as (
+time_ranked_{{ round }} as (
 
     select
-        ranked.order_id,
-        ranked.history_item_id
-    from (
-        select
-            order_id,
-            history_item_id,
-            row_number() over (
-                partition by order_id
-                order by distance_seconds, is_qty_different, history_item_id
-            ) as order_choice,
-            row_number() over (
-                partition by history_item_id
-                order by distance_seconds, is_qty_different, order_id
-            ) as item_choice
-        from time_remaining_{{ round }}
-    ) as ranked
-    where ranked.order_choice = 1 and ranked.item_choice = 1
+        *,
+        row_number() over (
+            partition by order_id, is_open
+            order by distance_seconds, is_qty_different, history_item_id
+        ) as order_choice,
+        row_number() over (
+            partition by history_item_id, is_open
+            order by distance_seconds, is_qty_different, order_id
+        ) as item_choice
+    from time_round_{{ round - 1 }}
 
 ),
 
-time_remaining_{{ round + 1 }} as (
+time_paired_{{ round }} as (
 
-    select remaining.*
-    from time_remaining_{{ round }} as remaining
-    where
-        remaining.order_id not in (select taken.order_id from time_round_{{ round }} as taken)
-        and remaining.history_item_id not in (select taken.history_item_id from time_round_{{ round }} as taken)
+    select
+        *,
+        case when is_open = 1 and order_choice = 1 and item_choice = 1 then 1 else 0 end as is_pair
+    from time_ranked_{{ round }}
+
+),
+
+time_round_{{ round }} as (
+
+    select
+        order_id,
+        history_item_id,
+        distance_seconds,
+        is_qty_different,
+        case when is_pair = 1 then {{ round }} else matched_round end as matched_round,
+        case
+            when is_open = 0 or is_pair = 1 then 0
+            when max(is_pair) over (partition by order_id) = 1 then 0
+            when max(is_pair) over (partition by history_item_id) = 1 then 0
+            else 1
+        end as is_open
+    from time_paired_{{ round }}
 
 ),
 
@@ -161,14 +183,13 @@ matches as (
         id_matches.history_item_id,
         'order_id' as match_method
     from id_matches
-    {%- for round in range(1, rounds + 1) %}
     union all
     select
-        time_round_{{ round }}.order_id,
-        time_round_{{ round }}.history_item_id,
+        time_round_{{ rounds }}.order_id,
+        time_round_{{ rounds }}.history_item_id,
         'time' as match_method
-    from time_round_{{ round }}
-    {%- endfor %}
+    from time_round_{{ rounds }}
+    where time_round_{{ rounds }}.matched_round > 0
 
 ),
 

@@ -91,7 +91,10 @@ findings as (
 final as (
 
     select
-        coalesce(findings.history_item_id, {{ dbt.concat(["'order#'", "cast(findings.order_id as " ~ dbt.type_string() ~ ")"]) }}) as finding_id,
+        coalesce(
+            findings.history_item_id,
+            {{ dbt.concat(["'order#'", "cast(findings.order_id as " ~ dbt.type_string() ~ ")"]) }}
+        ) as finding_id,
         findings.history_item_id,
         findings.order_id,
         coalesce(orders.user_id, items.user_id) as user_id,

@@ -9,10 +9,10 @@
     reentry-typed order: how often the app's daily reentry cap was broken. -#}
 with orders as (
 
-    select * from {{ ref('fct_orders') }} as orders
+    select * from {{ ref('fct_orders') }}
     where
-        orders.entry_type = 'reentry'
-        and {{ changed_pairs_only('orders') }}
+        entry_type = 'reentry'
+        and {{ changed_pairs_only() }}
 
 ),
 

@@ -9,22 +9,22 @@
     entry type (R3), position cycle (R2) and reentry detail (R4). -#}
 with orders as (
 
-    select * from {{ ref('int_orders_deduplicated') }} as orders
-    where {{ changed_pairs_only('orders') }}
+    select * from {{ ref('int_orders_deduplicated') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
 typed as (
 
-    select * from {{ ref('int_orders_entry_typed') }} as typed
-    where {{ changed_pairs_only('typed') }}
+    select * from {{ ref('int_orders_entry_typed') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
 reentries as (
 
-    select * from {{ ref('int_reentry_orders_matched') }} as reentries
-    where {{ changed_pairs_only('reentries') }}
+    select * from {{ ref('int_reentry_orders_matched') }}
+    where {{ changed_pairs_only() }}
 
 ),
 

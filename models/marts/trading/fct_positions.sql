@@ -8,17 +8,17 @@
 {#- One row per position cycle (R2) with its metrics (R5). -#}
 with events as (
 
-    select * from {{ ref('int_position_events_costed') }} as events
-    where {{ changed_pairs_only('events') }}
+    select * from {{ ref('int_position_events_costed') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
 reentries as (
 
-    select * from {{ ref('int_reentry_orders_matched') }} as reentries
+    select * from {{ ref('int_reentry_orders_matched') }}
     where
-        reentries.reentry_number is not null
-        and {{ changed_pairs_only('reentries') }}
+        reentry_number is not null
+        and {{ changed_pairs_only() }}
 
 ),
 

@@ -9,18 +9,18 @@
     cycle's initial price and against the decision close it was placed at. -#}
 with orders as (
 
-    select * from {{ ref('fct_orders') }} as orders
+    select * from {{ ref('fct_orders') }}
     where
-        orders.entry_type = 'reentry'
-        and orders.is_executed
-        and {{ changed_pairs_only('orders') }}
+        entry_type = 'reentry'
+        and is_executed
+        and {{ changed_pairs_only() }}
 
 ),
 
 positions as (
 
-    select * from {{ ref('fct_positions') }} as positions
-    where {{ changed_pairs_only('positions') }}
+    select * from {{ ref('fct_positions') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
