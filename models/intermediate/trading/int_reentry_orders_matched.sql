@@ -19,10 +19,10 @@
 {%- set rounds = var('reentry_match_rounds') -%}
 with typed as (
 
-    select * from {{ ref('int_orders_entry_typed') }} as typed
+    select * from {{ ref('int_orders_entry_typed') }}
     where
-        typed.entry_type = 'reentry'
-        and {{ changed_pairs_only('typed') }}
+        entry_type = 'reentry'
+        and {{ changed_pairs_only() }}
 
 ),
 
@@ -34,8 +34,8 @@ orders as (
 
 items as (
 
-    select * from {{ ref('int_history_reentry_items_deduplicated') }} as items
-    where {{ changed_pairs_only('items') }}
+    select * from {{ ref('int_history_reentry_items_deduplicated') }}
+    where {{ changed_pairs_only() }}
 
 ),
 
