@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export WAREHOUSE
 export RAW_DIR
 
-.PHONY: help setup system-deps sample-data load build run nightly test lint gates unit docs report metrics clean
+.PHONY: help setup system-deps sample-data load build run nightly test lint gates unit docs report metrics clean test-spark
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -84,6 +84,19 @@ gates: setup  ## dbt-bouncer + dbt-coverage gates, analyses compiled (own small 
 
 test: setup system-deps lint gates  ## every check: sqlfluff, quality gates, pytest (scripts, end-to-end vs truth, metrics, browser)
 	$(BIN)/python -m pytest -q tests/python
+
+# Spark: its own virtualenv (pyspark is ~700 MB; the default install stays light) and its
+# own pytest marker. SPARK_ORDERS generated orders (small: a JVM per dbt command).
+SPARK_VENV := .venv-spark
+SPARK_ORDERS ?= 2000
+
+$(SPARK_VENV)/.installed: requirements.txt requirements-spark.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-spark.txt
+	touch $@
+
+test-spark: $(SPARK_VENV)/.installed  ## Spark (local pyspark) build of generated data compared with DuckDB, mart by mart
+	SPARK_TEST_ORDERS=$(SPARK_ORDERS) $(SPARK_VENV)/bin/python -m pytest -q -m spark tests/python/test_spark.py
 
 clean:  ## remove build output (keeps .venv and data)
 	rm -rf target logs
