@@ -96,6 +96,7 @@ $(SPARK_VENV)/.installed: requirements.txt requirements-spark.txt
 	touch $@
 
 test-spark: $(SPARK_VENV)/.installed  ## Spark (local pyspark) build of generated data compared with DuckDB, mart by mart
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
 	SPARK_TEST_ORDERS=$(SPARK_ORDERS) $(SPARK_VENV)/bin/python -m pytest -q -m spark tests/python/test_spark.py
 
 clean:  ## remove build output (keeps .venv and data)
