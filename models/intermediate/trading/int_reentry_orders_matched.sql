@@ -113,11 +113,11 @@ time_candidates as (
 
 ),
 
-{#- Each round reads the previous one once (a linear chain: Spark's analyzer
+{# Each round reads the previous one once (a linear chain: Spark's analyzer
     expands CTE references, so a round that read its predecessor twice would
     double the plan per round). All candidate pairs stay in the chain:
     is_open = 1 while neither side is taken, matched_round = the round that
-    took the pair (0: not taken). -#}
+    took the pair (0: not taken). #}
 time_round_0 as (
 
     select
