@@ -54,7 +54,7 @@ nightly: setup  ## the nightly job: load, dbt build, docs, atomic publish of WAR
 	$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)"
 
 lint: setup  ## sqlfluff lint (dbt templater, DuckDB dialect)
-	WAREHOUSE=target/lint.duckdb $(BIN)/sqlfluff lint models tests/marts analyses
+	WAREHOUSE=target/lint.duckdb $(BIN)/sqlfluff lint models tests/marts tests/intermediate tests/staging analyses
 
 unit: setup  ## dbt unit tests only (needs a built warehouse)
 	$(BIN)/dbt test --select "test_type:unit"
