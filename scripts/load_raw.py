@@ -314,11 +314,12 @@ def load_history(con: duckdb.DuckDBPyConnection, path: Path, rel: str, raw_dir: 
                 _source_file, _source_row, _loaded_at
             from (
                 select
-                    json_extract(trade, '$.reentries[*]') as items,
+                    try_cast(json_extract(trade, '$.reentries') as json[]) as items,
                     _source_file, _source_row, _loaded_at
                 from raw.history_trades
-                where _source_file = ? and json_type(trade, '$.reentries') = 'ARRAY'
+                where _source_file = ?
             )
+            where items is not null
         )
         """,
         [rel],
