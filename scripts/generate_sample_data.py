@@ -69,8 +69,8 @@ ATTACH_MAX = 44 * HOUR  # attached exits come well inside exit_attach_hours (48)
 ORPHAN_MIN_GAP = 72 * HOUR  # orphan exits come well after the last close
 BUY_HORIZON = 6 * HOUR  # rule-3 buy memory per symbol
 
-# Simulated market (per 30-minute bar): an RSI mean-reverting to 50 and a
-# price that moves with the RSI plus noise.
+# Simulated market (per 30-minute bar): an RSI mean-reverting to 50; the price
+# is a daily random-walk level times a factor that falls with the RSI.
 RSI_THETA = 0.04
 RSI_SIGMA = 6.0
 PRICE_KAPPA = 0.15
@@ -211,6 +211,7 @@ CASE_FORMS = {w: (w, w.upper(), w.capitalize()) for w in CASE_WORDS}
 BROKER_FORMS = (None,) * 3 + ("broker",) * 26 + ("BROKER", "BROKER", "Broker")
 PAPER_FORMS = ("paper",) * 27 + ("PAPER",) * 3 + ("Paper",) * 2
 CLIENT_TAGS = (None, "web", "mobile", "api-v2")
+POSITIONS_KEEP_DAYS = 60
 OLDER_TRADE_DROPS = ("ema200", "capital", "levels_taken", "reset_ready", "source")
 OUT_ALLOWED = {"orders", "positions", "trade_history"}
 TRUTH_ALLOWED = {"orders_truth.csv", "positions_truth.csv"}
@@ -626,7 +627,7 @@ class Symbol:
 
     __slots__ = ("base", "series", "broker", "ticker", "rsi", "level", "ema9", "ema200",
                  "b_rsi", "close", "last_above30", "books", "active_books", "n_open",
-                 "buys", "open_trades", "rare_bar", "variants")
+                 "buys", "open_trades", "rare_bar", "variants", "min_target")
 
     def __init__(self, base: str, series: str, price: float, rsi: float) -> None:
         self.base = base
@@ -647,6 +648,7 @@ class Symbol:
         self.buys: deque[tuple[int, int, int]] = deque()
         self.open_trades: dict[str, list[TradeRec]] = {}
         self.rare_bar = -1
+        self.min_target = math.inf  # lowest exit target of the open books
 
     def simulate_day(self, rng: random.Random) -> float:
         """Advance the path by one day of bars; return the day's lowest RSI."""
@@ -788,6 +790,9 @@ class Simulator:
         self.day_t = [day_start(d) for d in self.days]
         self.boundary = max(1, len(self.days) // 2)
         self.boundary_t = self.day_t[self.boundary]
+        # the newer positions export holds the cycles closed in its last days
+        # and the open ones (older rows were archived by the app)
+        self.positions_from = max(self.boundary, len(self.days) - POSITIONS_KEEP_DAYS)
         self.plan = plan_exports(self.days, self.boundary)
         self.overlap_days = {s.cutoff for s in self.plan[:-1] if s.overlap_next}
         self.exports = OrderExports(cfg.out / "orders", tmp, self.plan)
@@ -800,7 +805,7 @@ class Simulator:
         self.quirks: dict[str, int] = {k: 0 for k in QUIRK_ERA}
         self.stats: dict[str, int] = {"orders": 0, "rows": 0, "trades": 0, "cycles": 0,
                                       "wrong_recorded_type": 0, "no_id_trades": 0,
-                                      "unattributed_trades": 0}
+                                      "unattributed_trades": 0, "old_pending": 0}
         self.rule3_heap: list[tuple[int, int, TradeRec]] = []
         self.heap_seq = 0
         self.scheduled: dict[tuple[int, int], list[tuple[Book, int, int]]] = {}
@@ -1010,6 +1015,7 @@ class Simulator:
             else:
                 sym.last_above30 = last_g  # a quiet day: RSI stayed >= 30
         t0 = self.day_t[di] + OPEN_SECOND
+        gate = 40.0 if self.new_era else 50.0  # partial exits need RSI > 40
         for b in range(BARS):
             self.b = b
             self.g = g = di * BARS + b
@@ -1018,10 +1024,13 @@ class Simulator:
             self._evaluate_rule3(bar_start)
             for sym in todays:
                 r = sym.b_rsi[b]
-                if r >= 30.0:
-                    sym.last_above30 = g
-                if sym.n_open or r < 30.0:
+                if r < 30.0:
                     self._decide(sym, b, g, bar_start)
+                else:
+                    sym.last_above30 = g
+                    # open books act only on an exit signal or a partial exit
+                    if sym.n_open and (r > gate or sym.price(b) >= sym.min_target):
+                        self._decide(sym, b, g, bar_start)
                 if sym.rare_bar == b:
                     self._rare_event(sym, bar_start, rand() * p_rare)
             if di in self.overlap_days and b == BARS - 1 and di not in self.amo_done:
@@ -1282,7 +1291,7 @@ class Simulator:
                 o.reason = CANCEL_REASONS[self._rint(len(CANCEL_REASONS))]
             elif outcome == "pending":
                 o.status_text = (self._case("pending") if new else
-                                 ("amo", "pending_execution")[self._rint(2)])
+                                 self._old_pending_status())
                 o.reason = None
             else:
                 o.reason = None
@@ -1290,8 +1299,14 @@ class Simulator:
                     o.status_text = self._case("closed" if rng.random() < 0.85 else "ongoing")
                 else:
                     o.status_text = self._case("ongoing" if rng.random() < 0.85 else "closed")
-        o.pending_text = "pending" if new else ("amo" if rng.random() < 0.7 else "pending_execution")
+        o.pending_text = ("pending" if new else
+                          "amo" if rng.random() < 0.7 else "pending_execution")
         o.recorded_type = self._recorded_type(book, kind) if new else None
+
+    def _old_pending_status(self) -> str:
+        """Older never-filled orders alternate between the two legacy statuses."""
+        self.stats["old_pending"] += 1
+        return ("amo", "pending_execution")[self.stats["old_pending"] % 2]
 
     def _recorded_type(self, book: Book, kind: str) -> Optional[str]:
         """The app's own entry_type: mostly right, sometimes wrong or NULL."""
@@ -1333,7 +1348,7 @@ class Simulator:
             if o.order_id is not None:
                 item["order_id"] = o.order_id
         if executed:
-            cyc.items.append(dict(item, cycle=cyc.number))
+            cyc.items.append(item)
         trade = cyc.trade
         if book.mode != "broker" or trade is None:
             return
@@ -1363,6 +1378,8 @@ class Simulator:
         book.target = round(max(ema9 * TARGET_OVER_EMA9, o.fill_price * 1.004), 2)
         book.last_opened_at = fill_t
         sym.n_open += 1
+        if book.target < sym.min_target:
+            sym.min_target = book.target
         self.stats["cycles"] += 1
         if book.mode == "broker" and self._record_trade():
             cyc.trade = self._new_trade(book, o, fill_t, r)
@@ -1457,7 +1474,7 @@ class Simulator:
         self._write_positions_truth(book, cyc, "closed")
         if cyc.trade is not None:
             self._finish_trade(cyc.trade, t_close, exit_price, reason, src)
-        if book.mode == "broker" and self.new_era:
+        if book.mode == "broker" and self.di >= self.positions_from:
             self._write_new_position(book, cyc, t_close + delta, exit_price, reason, rsi, sell)
         book.last_avg = cyc.avg
         book.last_qty = cyc.bought
@@ -1469,6 +1486,8 @@ class Simulator:
         book.last_close_src = src
         book.last_close_delta = delta
         sym.n_open -= 1
+        sym.min_target = min((bk.target for bk in sym.books if bk.held > 0),
+                             default=math.inf)
 
     def _finish_trade(self, trade: TradeRec, t_close: int, exit_price: float,
                       reason: str, src: str) -> None:
@@ -1765,7 +1784,7 @@ class Simulator:
         rng = self.rng
         fmt = self.clock.fmt
         style = self._rint(3)
-        items = [dict(it) for it in cyc.items]
+        items = [dict(it, cycle=cyc.number) for it in cyc.items]
         shape = self._rint(3)
         if shape == 0:
             reentries: Any = items

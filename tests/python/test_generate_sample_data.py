@@ -67,7 +67,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("sample")
     out, truth = base / "raw", base / "truth"
     proc = run_generator(out, truth, "--seed", "42", *SMALL)
-    assert proc.stdout.count("\n") == 1 and "orders" in proc.stdout
+    assert proc.stdout.count("\n") == 1
+    assert all(word in proc.stdout for word in ("raw files", "orders", "history trades"))
     return {"base": base, "out": out, "truth": truth}
 
 
@@ -413,6 +414,7 @@ def test_layout_matches_raw_data_spec(sample: dict[str, Path]) -> None:
     newer = [c for c in columns if "trade_mode" in c]
     assert older and newer
     assert columns.index(older[-1]) < columns.index(newer[0])  # older exports sort first
+    assert all(p.suffix == ".csv" for p, c in zip(files, columns) if "trade_mode" not in c)
     for cols in older:
         assert "failure_reason" in cols and "metadata" in cols
         for missing in ("execution_price", "execution_qty", "execution_time", "updated_at",
