@@ -103,7 +103,8 @@ def docs_site(built: dict[str, Path]) -> Path:
 def report(built: dict[str, Path]) -> Path:
     """`scripts/report.py` on the end-to-end warehouse: the HTML report with plots."""
     out = built["target"].parent / "report.html"
-    python("report.py", "--warehouse", str(built["warehouse"]), "--out", str(out), "--quiet")
+    # Relative to the project (the subprocess's cwd), so the report names target/e2e/warehouse.duckdb.
+    python("report.py", "--warehouse", str(built["warehouse"].relative_to(PROJECT)), "--out", str(out), "--quiet")
     return out
 
 
