@@ -108,6 +108,7 @@ def table_ddl() -> list[str]:
         " loaded_at timestamptz not null, source_columns varchar)",
         # warehouses created by an earlier version of this loader
         "alter table raw.load_log add column if not exists source_columns varchar",
+        "alter table raw.load_log add column if not exists source_mtime_ns bigint",
     ]
 
 
@@ -337,12 +338,15 @@ TABLES_BY_KIND = {
 
 def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Path) -> FileResult:
     rel = str(path.relative_to(raw_dir))
-    digest = file_hash(path)
+    stat = path.stat()
     previous = con.execute(
-        "select content_hash from raw.load_log where source_file = ? and action in ('loaded', 'replaced')"
-        " order by loaded_at desc limit 1",
+        "select content_hash, size_bytes, source_mtime_ns from raw.load_log"
+        " where source_file = ? and action in ('loaded', 'replaced') order by loaded_at desc limit 1",
         [rel],
     ).fetchone()
+    if previous and previous[1] == stat.st_size and previous[2] == stat.st_mtime_ns:
+        return FileResult(rel, kind, "skipped")  # same size and modification time: not re-read
+    digest = file_hash(path)
     if previous and previous[0] == digest:
         return FileResult(rel, kind, "skipped")
     loaded_at = datetime.now(timezone.utc).isoformat()
@@ -360,9 +364,10 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
         else:
             rows = load_history(con, path, rel, raw_dir, loaded_at)
         con.execute(
-            "insert into raw.load_log values (?, ?, ?, ?, ?, ?, null, cast(? as timestamptz), ?)",
-            [rel, kind, digest, path.stat().st_size, rows, action, loaded_at,
-             json.dumps(columns) if columns is not None else None],
+            "insert into raw.load_log (source_file, kind, content_hash, size_bytes, rows_loaded, action, message,"
+            " loaded_at, source_columns, source_mtime_ns) values (?, ?, ?, ?, ?, ?, null, cast(? as timestamptz), ?, ?)",
+            [rel, kind, digest, stat.st_size, rows, action, loaded_at,
+             json.dumps(columns) if columns is not None else None, stat.st_mtime_ns],
         )
         con.execute("commit")
         return FileResult(rel, kind, action, rows)
@@ -370,8 +375,10 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
         con.execute("rollback")
         message = str(exc) if isinstance(exc, RefusedFile) else f"could not be loaded: {first_line(exc)}"
         con.execute(
-            "insert into raw.load_log values (?, ?, ?, ?, 0, 'refused', ?, cast(? as timestamptz), null)",
-            [rel, kind, digest, path.stat().st_size, message, loaded_at],
+            "insert into raw.load_log (source_file, kind, content_hash, size_bytes, rows_loaded, action, message,"
+            " loaded_at, source_columns, source_mtime_ns) values (?, ?, ?, ?, 0, 'refused', ?, cast(? as timestamptz),"
+            " null, ?)",
+            [rel, kind, digest, stat.st_size, message, loaded_at, stat.st_mtime_ns],
         )
         return FileResult(rel, kind, "refused", 0, message)
 
