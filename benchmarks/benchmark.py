@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-trades", type=int, default=1_000_000, help="history trades (default 1 million)")
     parser.add_argument("--small", action="store_true", help="a quick run: 100k orders, 10k history trades")
     parser.add_argument("--workdir", type=Path, default=PROJECT / "target" / "benchmark")
-    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit (default 4GB)")
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit (default 3GB: peak RSS stays under 4 GB)")
     parser.add_argument("--reuse-data", action="store_true", help="keep generated data from an earlier run")
     args = parser.parse_args(argv)
     if args.small:

@@ -411,8 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder in the raw-data.md layout (default: $RAW_DIR or data/raw)")
     parser.add_argument("--warehouse", default=os.environ.get("WAREHOUSE", "warehouse.duckdb"),
                         help="DuckDB file to load into (default: $WAREHOUSE or warehouse.duckdb)")
-    parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT"),
-                        help="DuckDB memory_limit for the load, e.g. 4GB")
+    parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB"),
+                        help="DuckDB memory_limit for the load (default: $DUCKDB_MEMORY_LIMIT or 3GB)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only refusals and the summary")
     parser.add_argument("--target", choices=["duckdb", "postgres", "spark"], default="duckdb",
                         help="duckdb (default); postgres: then copy raw.* to PostgreSQL (PG* env);"
