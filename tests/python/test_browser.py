@@ -4,7 +4,8 @@ Debian's `chromium` (scripts/install_system_deps.sh) is driven over the DevTools
 protocol (tests/python/chromium.py) with its networking features off. Each page
 is opened from file://, checked for what must be on it, for console errors and
 uncaught exceptions, and for requests that would need a network; then a
-screenshot is saved under docs/screenshots/ (the README shows them).
+screenshot is saved under target/screenshots/ (SCREENSHOT_DIR=docs/screenshots refreshes the
+committed ones the README shows).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 from chromium import Chromium, PageLog
 from conftest import PROJECT
 
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", PROJECT / "docs" / "screenshots"))
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", PROJECT / "target" / "screenshots"))
 MODEL = "model.trading_warehouse.fct_positions"
 
 # Two defects of dbt-docs' own bundle, not of this project: icons whose src is an
