@@ -3,8 +3,9 @@ generated data loaded into DuckDB and exported as Parquet for Spark, a full
 `dbt build` on both, every mart compared row by row.
 
 Slow (a JVM and a Hive metastore per dbt command), so it has its own marker
-and make target: `make test-spark` (SPARK_ORDERS, default 2000). Skipped
-where requirements-spark.txt is not installed (the default .venv)."""
+and make target: `make test-spark` (SPARK_ORDERS, default 2000); `make test`
+deselects it (pytest.ini), and it is skipped where requirements-spark.txt is
+not installed."""
 from __future__ import annotations
 
 import os
@@ -17,10 +18,14 @@ import pytest
 from conftest import BIN, PROJECT, project_env, python, record_summary, run
 from engine_compare import compare_marts, duckdb_tables, parquet_tables
 
-pytest.importorskip("pyspark", reason="Spark is not installed: make test-spark installs requirements-spark.txt")
-pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is not installed: make test-spark")
-
 pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark_installed() -> None:
+    """Checked only when the test is selected (make test deselects the marker)."""
+    pytest.importorskip("pyspark", reason="Spark is not installed: make test-spark installs requirements-spark.txt")
+    pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is not installed: make test-spark")
 
 SPARK_ORDERS = int(os.environ.get("SPARK_TEST_ORDERS", "2000"))
 SPARK_SEED = 20251126
