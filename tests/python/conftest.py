@@ -51,7 +51,7 @@ def python(script: str, *args: str, **kwargs) -> subprocess.CompletedProcess[str
 
 
 def dbt(*args: str, warehouse: Path, target_path: Path, **kwargs) -> subprocess.CompletedProcess[str]:
-    env = project_env(WAREHOUSE=str(warehouse))
+    env = project_env(WAREHOUSE=str(warehouse), DBT_TARGET="duckdb")
     return run([str(BIN / "dbt"), *args, "--target-path", str(target_path)], env=env, **kwargs)
 
 
@@ -72,11 +72,9 @@ def project() -> Path:
     return PROJECT
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> dict[str, Path]:
-    """Generate sample data, load it and `dbt build` into target/e2e (shared by the end-to-end,
-    browser and metrics tests)."""
-    root = PROJECT / "target" / "e2e"
+def generate_and_build(root: Path, seed: int, orders: int) -> dict[str, Path]:
+    """Simulate `orders` orders with `seed` under `root`, load them and `dbt build` on DuckDB:
+    the reference warehouse of the end-to-end and the engine-comparison tests."""
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     paths = {
@@ -86,10 +84,17 @@ def built(tmp_path_factory) -> dict[str, Path]:
         "target": root / "dbt_target",
     }
     python("generate_sample_data.py", "--out", str(paths["raw"]), "--truth", str(paths["truth"]),
-           "--seed", str(E2E_SEED), "--orders", str(E2E_ORDERS), "--quiet")
+           "--seed", str(seed), "--orders", str(orders), "--quiet")
     python("load_raw.py", "--raw-dir", str(paths["raw"]), "--warehouse", str(paths["warehouse"]), "--quiet")
     dbt("build", warehouse=paths["warehouse"], target_path=paths["target"])
     return paths
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """Generate sample data, load it and `dbt build` into target/e2e (shared by the end-to-end,
+    browser and metrics tests)."""
+    return generate_and_build(PROJECT / "target" / "e2e", E2E_SEED, E2E_ORDERS)
 
 
 @pytest.fixture(scope="session")
