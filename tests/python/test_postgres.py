@@ -4,7 +4,6 @@ generated data loaded into DuckDB and into PostgreSQL, a full `dbt build` on
 both, every mart compared row by row, and the analyst role's grants."""
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import tempfile
