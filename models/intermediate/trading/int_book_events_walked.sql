@@ -71,6 +71,8 @@ order_events as (
             when is_executed and side = 'sell' then -filled_qty
             else 0
         end as qty_delta,
+        -- R8.5: a sell's exit reason is in its metadata
+        case when side = 'sell' then {{ json_text('metadata', 'exit_reason') }} end as exit_reason,
         coalesce(filled_at, placed_at) as event_at
     from orders
 
@@ -92,6 +94,7 @@ history_marker_events as (
         exit_price as event_price,
         3 as event_rank,
         0 as qty_delta,
+        exit_reason,
         exit_at as event_at
     from trades
     where
@@ -117,6 +120,7 @@ positions_marker_events as (
         max(exit_price) as event_price,
         4 as event_rank,
         0 as qty_delta,
+        max(exit_reason) as exit_reason,
         closed_at as event_at
     from positions
     group by user_id, base_symbol, closed_at
@@ -266,9 +270,7 @@ final as (
         case when marker_source = 'trade_history' then marker_id end as history_trade_id,
         case when marker_source = 'positions_table' then marker_id end as positions_row_id,
         case
-            when is_in_cycle or is_attached_exit then {{ dbt.hash(dbt.concat([
-                "cast(user_id as " ~ dbt.type_string() ~ ")", "'|'", 'base_symbol', "'|'", 'trade_mode',
-                "'|'", "cast(cycle_counter as " ~ dbt.type_string() ~ ")"])) }}
+            when is_in_cycle or is_attached_exit then {{ surrogate_key(['user_id', 'base_symbol', 'trade_mode', 'cycle_counter']) }}
         end as position_id,
         case when is_in_cycle or is_attached_exit then cycle_counter end as cycle_number,
         event_type,
@@ -290,6 +292,7 @@ final as (
         is_in_cycle,
         is_attached_exit,
         event_type = 'sell' and is_executed and not is_in_cycle and not is_attached_exit as is_orphan_exit,
+        exit_reason,
         event_at
     from attached
 

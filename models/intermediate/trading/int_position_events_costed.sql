@@ -144,6 +144,7 @@ final as (
         opens_cycle,
         closes_cycle,
         event_seq = max(event_seq) over (partition by position_id) as is_last_event,
+        exit_reason,
         event_at
     from averaged
 

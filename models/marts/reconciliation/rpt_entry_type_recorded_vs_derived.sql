@@ -57,9 +57,7 @@ matrix as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat([
-            'app_era', "'|'", "cast(user_id as " ~ dbt.type_string() ~ ")", "'|'",
-            'recorded_entry_type', "'|'", 'entry_type'])) }} as matrix_cell_id,
+        {{ surrogate_key(['app_era', 'user_id', 'recorded_entry_type', 'entry_type']) }} as matrix_cell_id,
         user_id,
         app_era,
         recorded_entry_type,

@@ -35,9 +35,7 @@ daily as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat([
-            "cast(user_id as " ~ dbt.type_string() ~ ")", "'|'", 'base_symbol', "'|'", 'trade_mode',
-            "'|'", "cast(trading_date as " ~ dbt.type_string() ~ ")"])) }} as daily_reentry_id,
+        {{ surrogate_key(['user_id', 'base_symbol', 'trade_mode', 'trading_date']) }} as daily_reentry_id,
         user_id,
         base_symbol,
         trade_mode,

@@ -6,7 +6,8 @@
 ) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per app order id (its newest valid version, R1.8) with its derived
-    entry type (R3), position cycle (R2) and reentry detail (R4). -#}
+    entry type (R3), position cycle (R2), reentry detail (R4) and charges (R8.4).
+    R8.4 lives here and only here: fct_positions and fct_daily_pnl sum it. -#}
 with orders as (
 
     select * from {{ ref('int_orders_deduplicated') }}
@@ -58,6 +59,12 @@ final as (
         reentries.reentry_rsi,
         reentries.decision_close,
         typed.oversold_qty,
+        -- R8.4: what the order cost in charges: var charge_pct of its traded value (an unknown price costs 0)
+        case
+            when orders.is_executed
+                then coalesce(cast(orders.filled_qty as {{ type_double() }}) * orders.fill_price, 0) * {{ var('charge_pct') }} / 100
+            else 0
+        end as charges,
         orders.version_count,
         orders.is_executed,
         orders.is_manual,

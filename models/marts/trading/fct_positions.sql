@@ -5,11 +5,47 @@
     on_schema_change='fail'
 ) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
-{#- One row per position cycle (R2) with its metrics (R5). -#}
+{#- One row per position cycle (R2) with its metrics (R5) and, once closed,
+    its strategy outcome (R8.1-R8.5):
+    - exit_vwap: what the cycle was sold at, over the quantity each sell took
+      out of the holding (oversold excess excluded) and the quantity a marker
+      closed at its exit price; NULL when one of those prices is unknown;
+    - pnl_without_reentries: the opening buy alone, sold at exit_vwap;
+      reentry_pnl = realized_pnl - pnl_without_reentries (what every other buy
+      of the cycle added);
+    - peak_cost_basis: the largest held quantity * running average cost after
+      any event: the capital the cycle tied up;
+    - charges: the sum of its orders' charges (fct_orders, R8.4), attached
+      sells included; net_realized_pnl = realized_pnl - charges;
+    - exit_reason: of the closing sell (metadata), history trade or positions
+      row, upper-cased and trimmed.
+    Every R8 column is NULL while the cycle is open. -#}
 with events as (
 
     select * from {{ ref('int_position_events_costed') }}
     where {{ changed_pairs_only() }}
+
+),
+
+orders as (
+
+    select
+        position_id,
+        charges
+    from {{ ref('fct_orders') }}
+    where
+        position_id is not null
+        and {{ changed_pairs_only() }}
+
+),
+
+order_charges as (
+
+    select
+        position_id,
+        sum(charges) as charges
+    from orders
+    group by position_id
 
 ),
 
@@ -70,7 +106,7 @@ last_priced_reentry as (
 
 ),
 
-cycles as (
+cycle_totals as (
 
     select
         position_id,
@@ -88,10 +124,30 @@ cycles as (
         max(case when is_last_event then avg_entry_price end) as avg_entry_price,
         sum(realized_pnl) as realized_pnl,
         max(case when closes_cycle then coalesce(marker_source, event_type) end) as closing_source,
+        max(case when closes_cycle then nullif(upper(trim(exit_reason)), '') end) as exit_reason,
+        sum(sold_qty + marker_closed_qty) as exit_qty,
+        sum(case when sold_qty + marker_closed_qty > 0 then (sold_qty + marker_closed_qty) * event_price end) as exit_value,
+        sum(case when sold_qty + marker_closed_qty > 0 and event_price is null then 1 else 0 end) as unpriced_exits,
+        max(held_after * avg_entry_price) as peak_cost_basis,
         min(case when opens_cycle then event_at end) as opened_at,
         max(case when closes_cycle then event_at end) as closed_at
     from events
     group by position_id
+
+),
+
+cycles as (
+
+    select
+        cycle_totals.*,
+        case
+            when cycle_totals.closed_at is not null and cycle_totals.unpriced_exits = 0
+                then cycle_totals.exit_value / nullif(cycle_totals.exit_qty, 0)
+        end as exit_vwap,
+        case when cycle_totals.closed_at is not null then coalesce(order_charges.charges, 0) end as charges
+    from cycle_totals
+    left join order_charges
+        on cycle_totals.position_id = order_charges.position_id
 
 ),
 
@@ -122,6 +178,17 @@ final as (
         cycles.realized_pnl / nullif(cycles.avg_entry_price * cycles.total_bought_qty, 0) * 100 as realized_pnl_pct,
         {{ days_between(market_date('cycles.opened_at'), market_date('cycles.closed_at')) }} as holding_days,
         reentry_stats.max_level_reached,
+        cycles.exit_vwap,
+        (cycles.exit_vwap - cycles.initial_entry_price) * cycles.initial_qty as pnl_without_reentries,
+        cycles.realized_pnl - (cycles.exit_vwap - cycles.initial_entry_price) * cycles.initial_qty as reentry_pnl,
+        case when cycles.closed_at is not null then cycles.peak_cost_basis end as peak_cost_basis,
+        case
+            when cycles.closed_at is not null
+                then cycles.realized_pnl / nullif(cycles.peak_cost_basis, 0) * 100
+        end as return_on_peak_capital_pct,
+        cycles.charges,
+        cycles.realized_pnl - cycles.charges as net_realized_pnl,
+        case when cycles.closed_at is not null then cycles.exit_reason end as exit_reason,
         coalesce(reentry_stats.reentry_count, 0) > 0 as has_reentries,
         {{ market_date('cycles.opened_at') }} as opened_date,
         cycles.opened_at,
