@@ -47,6 +47,10 @@ class Question:
         return args
 
 
+# R8.7: the outcome metrics of closed cycles, asked together for any grouping.
+OUTCOMES = ["closed_cycles", "win_rate", "profit_factor", "gross_profit", "gross_loss", "total_reentry_pnl",
+            "avg_holding_days"]
+
 QUESTIONS = [
     Question("reentry_rate", "What share of position cycles had at least one reentry?",
              ["reentry_rate", "positions", "positions_with_reentries"], analysis="analyses/reentry_rate.sql"),
@@ -61,6 +65,18 @@ QUESTIONS = [
     Question("cap_breaches_per_day", "Daily reentry cap breaches per trading day (latest first)",
              ["cap_breaches", "book_days_with_reentries"], ["metric_time__day"], ["-metric_time__day"],
              display_limit=10, analysis="analyses/cap_breaches_per_day.sql"),
+    Question("outcomes_by_reentry_count", "Did averaging down pay? Outcomes of closed cycles by number of reentries",
+             OUTCOMES + ["net_realized_pnl"], ["position__reentry_count_bucket"], ["position__reentry_count_bucket"],
+             decimals=2, analysis="analyses/outcomes_by_reentry_count.sql"),
+    Question("outcomes_by_exit_reason", "Outcomes of closed cycles by exit reason",
+             OUTCOMES, ["position__exit_reason"], ["position__exit_reason"], decimals=2,
+             analysis="analyses/outcomes_by_exit_reason.sql"),
+    Question("outcomes_by_month", "Closed cycles, win rate and net P&L per month of closing",
+             ["closed_cycles", "win_rate", "net_realized_pnl"], ["metric_time__month"], ["metric_time__month"],
+             decimals=2, analysis="analyses/outcomes_by_month.sql"),
+    Question("max_drawdown_by_user", "Each user's deepest drawdown of the net equity curve",
+             ["max_drawdown"], ["daily_pnl__user_id"], ["daily_pnl__user_id"], decimals=2,
+             analysis="analyses/max_drawdown_by_user.sql"),
 ]
 BY_NAME = {question.name: question for question in QUESTIONS}
 

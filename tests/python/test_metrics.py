@@ -94,3 +94,64 @@ def test_cap_breaches_per_day(metrics_answers: dict, analyses: dict) -> None:
     assert mf == sql
     record_summary(f"metrics: cap_breaches on {sum(1 for b, _ in mf.values() if b)} of {len(mf)} trading days "
                    "(mf query = analyses/cap_breaches_per_day.sql)")
+
+
+OUTCOME_COLUMNS = {  # mf column -> analyses column, tolerance of the --decimals 2 rounding
+    "closed_cycles": ("closed_cycles", 0),
+    "win_rate": ("win_rate", 0.0051),
+    "profit_factor": ("profit_factor", 0.0051),
+    "gross_profit": ("gross_profit", 0.0051),
+    "gross_loss": ("gross_loss", 0.0051),
+    "total_reentry_pnl": ("total_reentry_pnl", 0.0051),
+    "avg_holding_days": ("avg_holding_days", 0.0051),
+}
+
+
+def assert_outcomes_agree(mf_rows: dict, sql_rows: dict) -> None:
+    assert set(mf_rows) == set(sql_rows), (sorted(mf_rows, key=str), sorted(sql_rows, key=str))
+    for key, sql in sql_rows.items():
+        for mf_column, (sql_column, tolerance) in OUTCOME_COLUMNS.items():
+            if mf_column not in mf_rows[key]:
+                continue
+            expected = None if sql[sql_column] is None else float(sql[sql_column])
+            assert close(number(mf_rows[key][mf_column]), expected, tolerance), (key, mf_column)
+
+
+def test_outcomes_by_reentry_count(metrics_answers: dict, analyses: dict) -> None:
+    """R8.7: win rate, profit factor, gross profit and loss, reentry P&L, holding days per reentry bucket."""
+    mf = {row["position__reentry_count_bucket"]: row
+          for row in read_csv(metrics_answers["csv_dir"] / "outcomes_by_reentry_count.csv")}
+    sql = {row["reentry_count_bucket"]: row for row in analyses["outcomes_by_reentry_count"]}
+    assert set(sql) <= {"0", "1", "2", "3+"}
+    assert_outcomes_agree(mf, sql)
+    for bucket, row in sql.items():
+        assert close(number(mf[bucket]["net_realized_pnl"]), float(row["net_realized_pnl"]), 0.0051), bucket
+    summary = ", ".join(f"{bucket}: win {float(row['win_rate']):.2f}" for bucket, row in sorted(sql.items()))
+    record_summary(f"metrics: win rate by reentry count {summary} (mf query = analyses/outcomes_by_reentry_count.sql)")
+
+
+def test_outcomes_by_exit_reason(metrics_answers: dict, analyses: dict) -> None:
+    mf = {row["position__exit_reason"] or None: row
+          for row in read_csv(metrics_answers["csv_dir"] / "outcomes_by_exit_reason.csv")}
+    sql = {row["exit_reason"]: row for row in analyses["outcomes_by_exit_reason"]}
+    assert_outcomes_agree(mf, sql)
+
+
+def test_outcomes_by_month(metrics_answers: dict, analyses: dict) -> None:
+    mf = {row["metric_time__month"][:7]: row for row in read_csv(metrics_answers["csv_dir"] / "outcomes_by_month.csv")}
+    sql = {f"{row['closed_month']:%Y-%m}": row for row in analyses["outcomes_by_month"]}
+    assert set(mf) == set(sql)
+    for month, row in sql.items():
+        assert int(mf[month]["closed_cycles"]) == row["closed_cycles"], month
+        assert close(number(mf[month]["win_rate"]), float(row["win_rate"]), 0.0051), month
+        assert close(number(mf[month]["net_realized_pnl"]), float(row["net_realized_pnl"]), 0.0051), month
+
+
+def test_max_drawdown_by_user(metrics_answers: dict, analyses: dict) -> None:
+    mf = {int(row["daily_pnl__user_id"]): number(row["max_drawdown"])
+          for row in read_csv(metrics_answers["csv_dir"] / "max_drawdown_by_user.csv")}
+    sql = {row["user_id"]: row for row in analyses["max_drawdown_by_user"]}
+    assert set(mf) == set(sql)
+    for user, row in sql.items():
+        assert row["max_drawdown"] <= 0, user
+        assert close(mf[user], float(row["max_drawdown"]), 0.0051), user

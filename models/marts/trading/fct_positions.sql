@@ -191,6 +191,7 @@ final as (
         case when cycles.closed_at is not null then cycles.exit_reason end as exit_reason,
         coalesce(reentry_stats.reentry_count, 0) > 0 as has_reentries,
         {{ market_date('cycles.opened_at') }} as opened_date,
+        {{ market_date('cycles.closed_at') }} as closed_date,
         cycles.opened_at,
         cycles.closed_at
     from cycles
