@@ -2,10 +2,13 @@
 
     .venv/bin/python scripts/report.py --warehouse warehouse.duckdb --out target/report.html
 
-Five plots, each with a title, axis labels and a one-line reading computed from
+Nine plots, each with a title, axis labels and a one-line reading computed from
 the data: reentry counts per position, reentry discount versus the opening price
 by RSI level, P&L of closed positions with and without reentries, daily cap
-breaches over time, and the symbols with the most reentries. Plots are PNGs
+breaches over time, the symbols with the most reentries, and the strategy
+outcomes of R8: the P&L the reentries added against the opening buy alone, win
+rate and profit factor by reentry count and exit reason, each user's equity
+curve with its drawdown, and charges against realized P&L. Plots are PNGs
 embedded as base64, so the file opens anywhere with no network. The warehouse is
 opened read-only (it must have been built: `make run` or `make build`).
 
@@ -34,7 +37,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-MARTS = ("fct_positions", "fct_reentries", "fct_daily_reentries")
+MARTS = ("fct_positions", "fct_reentries", "fct_daily_reentries", "fct_daily_pnl")
 LEVEL_COLOURS = {30.0: "#4c9be8", 20.0: "#f0a04b", 10.0: "#d9534f"}
 WITH_COLOUR, WITHOUT_COLOUR = "#4c9be8", "#9aa5b1"
 
@@ -248,6 +251,142 @@ def top_symbols(con: duckdb.DuckDBPyConnection, top: int) -> Section:
     return Section("top_symbols", title, reading, png(figure))
 
 
+def reentry_pnl_against_opening_buy(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "Did averaging down pay? What the reentries added, cycle by cycle"
+    data = rows(con, """
+        select pnl_without_reentries, reentry_pnl
+        from marts.fct_positions
+        where status = 'closed' and has_reentries and reentry_pnl is not null""")
+    if not data:
+        return Section("reentry_pnl", title, "No closed cycles with reentries and known exit prices.", None)
+    helped = sum(1 for _, added in data if added > 0)
+    rescued = sum(1 for alone, added in data if alone < 0 <= alone + added)
+    losing_alone = sum(1 for alone, _ in data if alone < 0)
+    total_added = sum(added for _, added in data)
+    figure, axes = new_figure(title, "P&L of the opening buy alone, sold at the same prices (INR)",
+                              "P&L the reentries added (INR)")
+    colours = [WITH_COLOUR if added > 0 else "#d9534f" for _, added in data]
+    axes.scatter([alone for alone, _ in data], [added for _, added in data], s=8, alpha=0.5, c=colours)
+    axes.axhline(0, color="black", linewidth=0.8)
+    axes.axvline(0, color="black", linewidth=0.8)
+    axes.grid(axis="x", alpha=0.3)
+    reading = (f"Reentries added money in {helped:,} of {len(data):,} closed cycles with reentries "
+               f"({pct(helped, len(data)):.0f}%), ₹{total_added:,.0f} in total; of the {losing_alone:,} cycles "
+               f"whose opening buy alone would have lost, {rescued:,} ended at break-even or better.")
+    return Section("reentry_pnl", title, reading, png(figure))
+
+
+OUTCOME_SQL = """
+    select {group} as grouping,
+           count(*) as cycles,
+           avg(case when realized_pnl > 0 then 1.0 else 0.0 end) as win_rate,
+           sum(case when realized_pnl > 0 then realized_pnl else 0 end)
+           / nullif(-sum(case when realized_pnl < 0 then realized_pnl else 0 end), 0) as profit_factor
+    from marts.fct_positions
+    where status = 'closed'
+    group by grouping
+    order by grouping"""
+REENTRY_BUCKET = ("case when reentry_count >= 3 then '3+' when reentry_count = 2 then '2' "
+                  "when reentry_count = 1 then '1' else '0' end")
+
+
+def win_rate_and_profit_factor(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "Win rate and profit factor by reentry count and by exit reason"
+    by_count = rows(con, OUTCOME_SQL.format(group=REENTRY_BUCKET))
+    by_reason = rows(con, OUTCOME_SQL.format(group="coalesce(exit_reason, '(none)')"))
+    if not by_count:
+        return Section("win_rate", title, "No closed position cycles.", None)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    figure.suptitle(title, fontsize=12, x=0.01, ha="left")
+    for axes, data, label in ((left, by_count, "executed reentries in the cycle"), (right, by_reason, "exit reason")):
+        names = [str(row[0]) for row in data]
+        axes.bar(names, [row[2] * 100 for row in data], color=WITH_COLOUR, alpha=0.8)
+        axes.set_xlabel(label)
+        axes.set_ylim(0, 105)
+        axes.spines[["top"]].set_visible(False)
+        axes.tick_params(axis="x", labelrotation=20 if axes is right else 0, labelsize=8)
+        for index, (_, cycles, win, factor) in enumerate(data):
+            shown = "PF n/a" if factor is None else f"PF {factor:.2f}"
+            axes.annotate(f"{shown}\nn={cycles:,}", (index, win * 100), ha="center", va="bottom", fontsize=7)
+    left.set_ylabel("win rate (% of closed cycles with P&L > 0)")
+    best = max(by_count, key=lambda row: (row[2], row[0]))
+    worst = min(by_count, key=lambda row: (row[2], row[0]))
+    reason = max(by_reason, key=lambda row: (row[1], str(row[0])))
+    factor = "no losing cycle" if reason[3] is None else f"profit factor {reason[3]:.2f}"
+    reading = (f"Cycles with {best[0]} reentries won most often ({best[2] * 100:.1f}% of {best[1]:,}), those with "
+               f"{worst[0]} least ({worst[2] * 100:.1f}% of {worst[1]:,}); the most common exit, {reason[0]}, "
+               f"won {reason[2] * 100:.1f}% of {reason[1]:,} cycles ({factor}). PF = gross profit / gross loss.")
+    return Section("win_rate", title, reading, png(figure))
+
+
+def equity_curves(con: duckdb.DuckDBPyConnection, top: int) -> Section:
+    title = "Equity curve (cumulative net P&L) per user and trade mode, drawdown shaded"
+    books = rows(con, f"""
+        select user_id, trade_mode, count(*) as days
+        from marts.fct_daily_pnl
+        group by user_id, trade_mode
+        order by days desc, user_id, trade_mode
+        limit {int(top)}""")
+    if not books:
+        return Section("equity", title, "No executed orders.", None)
+    total_books = rows(con, "select count(*) from (select distinct user_id, trade_mode from marts.fct_daily_pnl)")[0][0]
+    figure, axes = new_figure(title if len(books) == total_books else f"{title} (the {len(books)} most active)",
+                              "India date", "cumulative net P&L (INR)")
+    worst = None
+    for user_id, trade_mode, _ in books:
+        curve = rows(con, f"""
+            select trading_date, cumulative_net_pnl, drawdown
+            from marts.fct_daily_pnl
+            where user_id = {int(user_id)} and trade_mode = '{trade_mode}'
+            order by trading_date""")
+        dates = [row[0] for row in curve]
+        equity = [row[1] for row in curve]
+        peak = [row[1] - row[2] for row in curve]
+        (line,) = axes.plot(dates, equity, linewidth=1.2, label=f"user {user_id} ({trade_mode})")
+        axes.fill_between(dates, equity, peak, color=line.get_color(), alpha=0.2)
+    worst = rows(con, """
+        select user_id, trade_mode, drawdown, trading_date, cumulative_net_pnl - drawdown as peak
+        from marts.fct_daily_pnl
+        order by drawdown, trading_date, user_id
+        limit 1""")[0]
+    final = rows(con, """
+        select count(*) filter (where final_net > 0), count(*) from (
+            select arg_max(cumulative_net_pnl, trading_date) as final_net
+            from marts.fct_daily_pnl group by user_id, trade_mode)""")[0]
+    axes.axhline(0, color="black", linewidth=0.8)
+    axes.xaxis.set_major_locator(mdates.AutoDateLocator())
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
+    axes.legend(frameon=False, fontsize=7, loc="upper left", ncol=2)
+    reading = (f"{final[0]:,} of {final[1]:,} user books end above zero after charges; the deepest drawdown was "
+               f"₹{-worst[2]:,.0f} below a peak of ₹{worst[4]:,.0f} (user {worst[0]}, {worst[1]}, "
+               f"{worst[3]:%Y-%m-%d}).")
+    return Section("equity", title, reading, png(figure))
+
+
+def charges_against_gross(con: duckdb.DuckDBPyConnection) -> Section:
+    title = "Charges against realized P&L, per month"
+    data = rows(con, """
+        select date_trunc('month', trading_date) as month, sum(realized_pnl) as realized, sum(charges) as charges
+        from marts.fct_daily_pnl
+        group by month
+        order by month""")
+    if not data:
+        return Section("charges", title, "No executed orders.", None)
+    months = [row[0] for row in data]
+    figure, axes = new_figure(title, "month (India calendar)", "INR")
+    axes.bar(months, [row[1] for row in data], width=20, color=WITH_COLOUR, alpha=0.7, label="realized P&L (gross)")
+    axes.bar(months, [-row[2] for row in data], width=20, color="#d9534f", alpha=0.7, label="charges (shown negative)")
+    axes.axhline(0, color="black", linewidth=0.8)
+    axes.xaxis.set_major_locator(mdates.AutoDateLocator())
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes.xaxis.get_major_locator()))
+    axes.legend(frameon=False, loc="upper left")
+    realized, charges = sum(row[1] for row in data), sum(row[2] for row in data)
+    share = f"{pct(charges, realized):.1f}% of it" if realized > 0 else "while the realized P&L was not positive"
+    reading = (f"Charges (var charge_pct of every executed order's value) came to ₹{charges:,.0f} against "
+               f"₹{realized:,.0f} of realized P&L, {share}; net ₹{realized - charges:,.0f}.")
+    return Section("charges", title, reading, png(figure))
+
+
 # --- HTML ---------------------------------------------------------------------------------------
 CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 2rem auto; max-width: 980px; color: #1f2933; }
@@ -308,6 +447,10 @@ def build_report(warehouse: Path, out: Path, top: int) -> list[Section]:
             pnl_with_and_without(con),
             cap_breaches_over_time(con),
             top_symbols(con, top),
+            reentry_pnl_against_opening_buy(con),
+            win_rate_and_profit_factor(con),
+            equity_curves(con, top=8),
+            charges_against_gross(con),
         ]
         figures = headline_figures(con)
     finally:

@@ -127,11 +127,14 @@ def test_report_renders(browser: Chromium, report: Path) -> None:
         "(function () {"
         "  var s = Array.from(document.querySelectorAll('section'));"
         "  var ready = s.length > 0 && Array.from(document.images).every(i => i.complete);"
-        "  return ready ? s.map(x => ({title: x.querySelector('h2').innerText,"
+        "  return ready ? s.map(x => ({id: x.id, title: x.querySelector('h2').innerText,"
         "    width: x.querySelector('img') ? x.querySelector('img').naturalWidth : 0,"
         "    reading: x.querySelector('p.reading').innerText})) : null;"
         "})()", "the report's plots")
-    assert len(sections) == 5, [section["title"] for section in sections]
+    assert [section["id"] for section in sections] == [
+        "reentry_counts", "discount_by_level", "pnl", "cap_breaches", "top_symbols",
+        # R8: strategy outcomes
+        "reentry_pnl", "win_rate", "equity", "charges"], [section["title"] for section in sections]
     for section in sections:
         assert section["width"] > 300, f"plot not rendered: {section['title']}"
         assert len(section["reading"]) > 40, f"no reading under {section['title']}"
