@@ -12,7 +12,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export WAREHOUSE
 export RAW_DIR
 
-.PHONY: help setup system-deps sample-data load build run nightly test lint gates unit docs report metrics clean test-spark
+.PHONY: help setup system-deps sample-data load build run nightly test lint gates unit docs report metrics clean test-spark mutants
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -84,6 +84,10 @@ gates: setup  ## dbt-bouncer + dbt-coverage gates, analyses compiled (own small 
 
 test: setup system-deps lint gates  ## every check: sqlfluff, quality gates, pytest (scripts, end-to-end vs truth, metrics, browser)
 	$(BIN)/python -m pytest -q tests/python
+
+# Mutation check: each small wrong reading of a rule (scripts/mutants.py --list) must make dbt build fail.
+mutants: setup  ## mutation check: apply wrong readings of the rules to a copy, show dbt build catches each
+	$(BIN)/python scripts/mutants.py
 
 # Spark: its own virtualenv (pyspark is ~700 MB; the default install stays light) and its
 # own pytest marker. SPARK_ORDERS generated orders (small: a JVM per dbt command).
