@@ -108,12 +108,15 @@ class Console:
     def __init__(self, warehouse: Path, max_rows: int) -> None:
         self.warehouse = warehouse
         self.max_rows = max_rows
-        self.con = connect(warehouse)
+        self.con: duckdb.DuckDBPyConnection | None = connect(warehouse)
 
     def reconnect(self) -> None:
-        fresh = connect(self.warehouse)  # the old connection stays if the new one cannot open
-        self.con.close()
-        self.con = fresh
+        # Close first: while a connection to a path is open, DuckDB hands a new one the same
+        # database instance, which still reads the file it opened before the nightly's rename.
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+        self.con = connect(self.warehouse)
 
     def width(self) -> int:
         return shutil.get_terminal_size((120, 40)).columns
@@ -121,6 +124,9 @@ class Console:
     def run(self, sql: str) -> bool:
         """Run every statement of `sql`, printing each result as a table; False (and one line
         on stderr) at the first error."""
+        if self.con is None:
+            print("error: not connected (.reconnect to open the warehouse again)", file=sys.stderr, flush=True)
+            return False
         try:
             statements = self.con.extract_statements(sql)
         except duckdb.Error as error:
@@ -142,6 +148,8 @@ class Console:
         return True
 
     def names(self) -> list[str]:
+        if self.con is None:
+            return []
         try:
             rows = self.con.execute(
                 "select table_schema, table_name from information_schema.tables"
@@ -152,6 +160,9 @@ class Console:
 
     def schema(self, name: str) -> None:
         """Columns, types and descriptions (dbt's persist_docs comments) of `name` ([schema.]table)."""
+        if self.con is None:
+            self.run("")  # says: not connected
+            return
         schema, _, table = name.rpartition(".")
         try:
             schemas = [row[0] for row in self.con.execute(
@@ -296,7 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if console.run(args.sql) else 1
         return console.interactive(args.history)
     finally:
-        console.con.close()
+        if console.con is not None:
+            console.con.close()
 
 
 if __name__ == "__main__":
