@@ -19,7 +19,7 @@ help:  ## list the targets
 
 setup: $(VENV)/.installed  ## create .venv and install the pinned requirements
 
-system-deps:  ## install Debian's chromium for the browser test (skips apt when installed)
+system-deps:  ## install Debian's chromium and tmux for the browser and console tests (skips apt when installed)
 	@scripts/install_system_deps.sh
 
 $(VENV)/.installed: requirements.txt
