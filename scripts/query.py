@@ -137,12 +137,13 @@ class Console:
                 relation = self.con.sql(statement.query)
                 if relation is not None:
                     relation.show(max_width=self.width(), max_rows=self.max_rows)
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, duckdb.InterruptException):
                 self.con.interrupt()
                 print("interrupted", file=sys.stderr, flush=True)
                 return False
-            except duckdb.Error as error:
-                print(f"error: {first_line(error)}", file=sys.stderr, flush=True)
+            except (duckdb.Error, RuntimeError) as error:  # Ctrl-C inside DuckDB: RuntimeError "Query interrupted"
+                print("interrupted" if "interrupted" in str(error).lower() else f"error: {first_line(error)}",
+                      file=sys.stderr, flush=True)
                 return False
             sys.stdout.flush()
         return True
@@ -247,7 +248,10 @@ class Console:
                     for _ in range(len(text.splitlines())):
                         readline.remove_history_item(readline.get_current_history_length() - 1)
                     readline.add_history(" ".join(part.strip() for part in text.splitlines()))
-                self.run(text)
+                try:
+                    self.run(text)
+                except KeyboardInterrupt:  # between DuckDB's calls, e.g. while printing
+                    print("interrupted", file=sys.stderr, flush=True)
         if readline is not None and history is not None:
             try:
                 history.parent.mkdir(parents=True, exist_ok=True)

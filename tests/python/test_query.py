@@ -187,6 +187,19 @@ def test_console_session_in_a_terminal(site: dict[str, Path], terminal: Terminal
     assert "select entry_type, count(*) as orders, count(distinct user_id) as users from marts.fct_orders" in history
 
 
+def test_ctrl_c_stops_a_long_query_and_the_session_goes_on(site: dict[str, Path], terminal: Terminal) -> None:
+    terminal.start(f"{sys.executable} scripts/query.py --warehouse {site['published']}")
+    terminal.wait_for(PROMPT)
+    terminal.type("select count(*) from range(1000000000000) as long_query;")
+    time.sleep(1.5)
+    terminal.tmux("send-keys", "-t", "main", "C-c")
+    after = terminal.wait_for(PROMPT, after="long_query;")
+    assert "interrupted" in after and "Traceback" not in after, after
+    assert query_in_console(terminal, ["select 42 as answer;"])[1] == [["42"]]
+    terminal.type(".quit")
+    assert terminal.exit_status() == 0
+
+
 def test_one_shot_query_typed_in_a_shell(site: dict[str, Path], terminal: Terminal) -> None:
     published = site["published"]
     (count,) = fetch(published, "select count(*) from marts.fct_orders")[0]
