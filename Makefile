@@ -12,14 +12,14 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export WAREHOUSE
 export RAW_DIR
 
-.PHONY: help setup system-deps sample-data load build run nightly test lint gates unit docs report metrics clean test-spark mutants
+.PHONY: help setup system-deps sample-data load build run nightly query test lint gates unit docs report metrics clean test-spark mutants
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
 setup: $(VENV)/.installed  ## create .venv and install the pinned requirements
 
-system-deps:  ## install Debian's chromium for the browser test (skips apt when installed)
+system-deps:  ## install Debian's chromium and tmux for the browser and console tests (skips apt when installed)
 	@scripts/install_system_deps.sh
 
 $(VENV)/.installed: requirements.txt
@@ -52,6 +52,12 @@ run: setup  ## load RAW_DIR into WAREHOUSE and dbt build: make run RAW_DIR=<fold
 
 nightly: setup  ## the nightly job: load, dbt build, docs, atomic publish of WAREHOUSE (scripts/nightly.py)
 	$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)"
+
+# Read-only: a write statement is refused, and an open console never blocks the nightly
+# job (it renames a new file over WAREHOUSE). SQL is read by the shell from the environment
+# (make puts command-line variables there), so its quotes reach the script unchanged.
+query: setup  ## read-only SQL console on WAREHOUSE: make query; one result: make query SQL="select ..."
+	@$(BIN)/python scripts/query.py --warehouse "$(WAREHOUSE)" $(if $(SQL),--sql "$$SQL")
 
 lint: setup  ## sqlfluff lint (dbt templater, DuckDB dialect)
 	WAREHOUSE=target/lint.duckdb $(BIN)/sqlfluff lint models tests/marts tests/intermediate tests/staging analyses

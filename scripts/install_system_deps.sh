@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the system packages the tests need (Debian): headless Chromium for the
-# browser test (tests/python/test_browser.py). Idempotent: apt runs only when a
+# browser test (tests/python/test_browser.py), tmux for the console test
+# (tests/python/test_query.py). Idempotent: apt runs only when a
 # package is missing. Needs root (or sudo) only when something must be installed.
 #   scripts/install_system_deps.sh          install what is missing
 #   scripts/install_system_deps.sh --check  exit 1 if something is missing
 set -euo pipefail
 
-PACKAGES=(chromium fonts-dejavu-core)
+PACKAGES=(chromium fonts-dejavu-core tmux)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
