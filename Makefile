@@ -77,9 +77,9 @@ metrics: setup  ## MetricFlow answers (mf query) on WAREHOUSE; SQL twins in anal
 	$(BIN)/python scripts/metrics.py
 
 # Quality gates on the artifacts of a small build of their own (target/gates):
-# dbt-bouncer rules, doc coverage 100%, every mart column tested; analyses compile.
+# dbt-bouncer rules, doc coverage 100%, tests as evidence (scripts/quality_gates.py); analyses compile.
 GATES := target/gates
-gates: setup  ## dbt-bouncer + dbt-coverage gates, analyses compiled (own small build in target/gates)
+gates: setup  ## dbt-bouncer, doc coverage, tests-as-evidence gates, analyses compiled (own build in target/gates)
 	@rm -rf $(GATES) && mkdir -p $(GATES)
 	@$(BIN)/python scripts/generate_sample_data.py --out $(GATES)/raw --truth $(GATES)/truth --orders 300 --quiet > /dev/null
 	@$(BIN)/python scripts/load_raw.py --raw-dir $(GATES)/raw --warehouse $(GATES)/warehouse.duckdb --quiet
