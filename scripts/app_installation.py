@@ -467,7 +467,8 @@ def dump(conninfo: str, path: Union[str, Path], fmt: str = "plain") -> Path:
                                 capture_output=True, env=env)
         code, stderr = result.returncode, result.stderr
     if code != 0:
-        raise InstallationError(f"pg_dump failed: {stderr.decode('utf-8', 'replace').strip().splitlines()[:1]}")
+        lines = stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InstallationError(f"pg_dump failed: {lines[0] if lines else f'exit code {code}'}")
     return path
 
 
@@ -536,10 +537,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     p = sub.add_parser("sqlite", help="write the app's SQLite app.db")
     p.add_argument("raw", type=Path, help="raw folder of generate_sample_data.py")
     p.add_argument("path", type=Path, help="the app.db to write (replaced)")
-    for name, text in (("postgres", "load the app's tables into a PostgreSQL database"),):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("raw", type=Path)
-        p.add_argument("conninfo", help="libpq conninfo or URL (password: prefer PGPASSWORD)")
+    p = sub.add_parser("postgres", help="load the app's tables into a PostgreSQL database")
+    p.add_argument("raw", type=Path, help="raw folder of generate_sample_data.py")
+    p.add_argument("conninfo", help="libpq conninfo or URL (password: prefer PGPASSWORD)")
     p.add_argument("--release", type=_date, default=DEFAULT_RELEASE,
                    help=f"orders placed before it are naive UTC (default {DEFAULT_RELEASE})")
     p.add_argument("--positions-release", type=_date, default=DEFAULT_POSITIONS_RELEASE,
