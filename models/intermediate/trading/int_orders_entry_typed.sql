@@ -10,7 +10,9 @@
     other executed buys are initial when they opened their cycle, else reentry;
     buys never executed are reentry when a cycle was open at their placed_at,
     else initial. parent_order_id is the id of the cycle's opening buy (the
-    opening buy's is its own). The app's entry_type is never used here. -#}
+    opening buy's is its own). is_executed_reentry (an executed order typed
+    reentry: what R4.4 numbers, R5 counts and R7 caps) is defined here and only
+    here. The app's entry_type is never used here. -#}
 with walked as (
 
     select * from {{ ref('int_book_events_walked') }}
@@ -41,6 +43,7 @@ typed as (
         held_before,
         held_after,
         oversold_qty,
+        is_executed,
         opens_cycle,
         closes_cycle,
         is_attached_exit,
@@ -64,6 +67,7 @@ final as (
         held_before,
         held_after,
         oversold_qty,
+        entry_type = 'reentry' and is_executed as is_executed_reentry,
         opens_cycle,
         closes_cycle,
         is_attached_exit,

@@ -50,7 +50,7 @@ reentry_orders as (
         orders.broker_order_id,
         orders.quantity,
         orders.filled_qty,
-        orders.is_executed,
+        typed.is_executed_reentry,
         orders.metadata_reentry_level,
         orders.metadata_reentry_rsi,
         orders.metadata_decision_close,
@@ -202,7 +202,7 @@ detailed as (
         reentry_orders.base_symbol,
         matches.history_item_id,
         matches.match_method,
-        reentry_orders.is_executed,
+        reentry_orders.is_executed_reentry,
         coalesce(reentry_orders.metadata_reentry_level, items.reentry_level) as reentry_level,
         coalesce(reentry_orders.metadata_reentry_rsi, items.reentry_rsi) as reentry_rsi,
         coalesce(reentry_orders.metadata_decision_close, items.decision_close) as decision_close,
@@ -225,8 +225,8 @@ final as (
         history_item_id,
         match_method,
         case
-            when is_executed then row_number() over (
-                partition by position_id, is_executed
+            when is_executed_reentry then row_number() over (
+                partition by position_id, is_executed_reentry
                 order by filled_at, order_id
             )
         end as reentry_number,

@@ -23,10 +23,10 @@ daily as (
         base_symbol,
         trade_mode,
         placed_date as trading_date,
-        cast(sum(case when is_executed then 1 else 0 end) as {{ dbt.type_bigint() }}) as executed_reentries,
+        cast(sum(case when is_executed_reentry then 1 else 0 end) as {{ dbt.type_bigint() }}) as executed_reentries,
         count(*) as attempted_reentries,
-        count(distinct case when is_executed then reentry_level end) as distinct_levels,
-        count(case when is_executed then reentry_level end) as executed_reentries_with_level
+        count(distinct case when is_executed_reentry then reentry_level end) as distinct_levels,
+        count(case when is_executed_reentry then reentry_level end) as executed_reentries_with_level
     from orders
     group by user_id, base_symbol, trade_mode, placed_date
 

@@ -67,6 +67,7 @@ final as (
         end as charges,
         orders.version_count,
         orders.is_executed,
+        typed.is_executed_reentry,
         orders.is_manual,
         orders.is_executed and orders.fill_price is null as is_fill_price_unknown,
         typed.opens_cycle as is_cycle_opener,

@@ -11,8 +11,7 @@ with orders as (
 
     select * from {{ ref('fct_orders') }}
     where
-        entry_type = 'reentry'
-        and is_executed
+        is_executed_reentry
         and {{ changed_pairs_only() }}
 
 ),
