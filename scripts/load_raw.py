@@ -16,7 +16,8 @@ nothing; a file whose content changed replaces its earlier rows. A file that
 cannot be parsed (whatever the failure inside it) is refused whole with one
 line naming it and the problem; the other files still load and the command
 exits 1. A file the loader will not read (another type, another compression)
-is listed with the reason. Tracebacks only with ``--debug``.
+is listed with the reason (and makes the exit code 1, unless it is a hidden
+file such as ``.DS_Store``). Tracebacks only with ``--debug``.
 
 With ``--target postgres`` or ``--target spark`` the folder is loaded into
 the DuckDB file as usual (it keeps the load log, so loading again still adds
@@ -181,6 +182,11 @@ def discover(raw_dir: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str
         if entry.name not in ("orders", "positions", "trade_history"):
             skip(entry, "not part of the raw layout (orders/, positions/, trade_history/)")
     return found, ignored
+
+
+def is_hidden(rel: str) -> bool:
+    """A hidden file (`.DS_Store`, an editor's swap file): listed, but not a reason to fail the load."""
+    return any(part.startswith(".") for part in Path(rel).parts)
 
 
 def open_text_bytes(path: Path) -> bytes:
@@ -514,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results, ignored, order_rows = load_folder(raw_dir, args.warehouse, args.quiet, args.memory_limit, args.debug)
     for rel, reason in ignored:
-        print(f"load_raw: not read {rel}: {reason}", file=sys.stderr)
+        print(f"load_raw: not read {rel}: {'a hidden file' if is_hidden(rel) else reason}", file=sys.stderr)
     refused = [r for r in results if r.action == "refused"]
     for result in refused:
         print(f"load_raw: refused {result.path}: {result.message}", file=sys.stderr)
@@ -541,7 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         export_args = [args.target, "--warehouse", args.warehouse, "--out", args.parquet_dir]
         if raw_export.main(export_args + (["--quiet"] if args.quiet else [])) != 0:
             return 1
-    return 1 if refused or ignored else 0
+    return 1 if refused or [rel for rel, _reason in ignored if not is_hidden(rel)] else 0
 
 
 if __name__ == "__main__":

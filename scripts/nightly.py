@@ -179,7 +179,7 @@ def problem_files(build: Path, since: float, raw_dir: Path) -> list[str]:
     import check_quarantine
     import load_raw
 
-    problems = [f"not read {rel}" for rel, _reason in load_raw.discover(raw_dir)[1]]
+    problems = [f"not read {rel}" for rel, _reason in load_raw.discover(raw_dir)[1] if not load_raw.is_hidden(rel)]
     con = duckdb.connect(str(build), read_only=True)
     try:
         rows = con.execute(

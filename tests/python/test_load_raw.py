@@ -194,6 +194,7 @@ def test_unread_files_are_listed_and_gzip_is_read(raw: Path, tmp_path: Path) -> 
                                                                           .replace("\n2,", "\n12,").encode()))
     (raw / "orders" / "orders_2025-03.csv.zip").write_bytes(b"PK")
     (raw / "orders" / "orders_2025-04.xlsx").write_bytes(b"PK")
+    (raw / "orders" / ".DS_Store").write_bytes(b"\0")
     history = raw / "trade_history" / "user_5" / "trades_history.json.gz"
     history.parent.mkdir()
     history.write_bytes(gzip.compress(json.dumps({"trades": [trade(5, 1)]}, indent=2).encode()))
@@ -203,6 +204,7 @@ def test_unread_files_are_listed_and_gzip_is_read(raw: Path, tmp_path: Path) -> 
     assert ("load_raw: not read orders/orders_2025-03.csv.zip: compressed files are read as .csv.gz only"
             in result.stderr)
     assert "load_raw: not read orders/orders_2025-04.xlsx: not a supported type" in result.stderr
+    assert "load_raw: not read orders/.DS_Store: a hidden file" in result.stderr
     assert "Traceback" not in result.stderr
     assert query(warehouse, "select count(*) from raw.orders where _source_file = 'orders/orders_2025-02.csv.gz'") \
         == [(2,)]
@@ -228,3 +230,11 @@ def test_any_failure_in_a_file_refuses_that_file_only(raw: Path, tmp_path: Path)
     debug = python("load_raw.py", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w2.duckdb"), "--quiet",
                    "--debug", check=False)
     assert "Traceback" in debug.stderr
+
+
+def test_hidden_files_are_listed_but_do_not_fail_the_load(raw: Path, tmp_path: Path) -> None:
+    (raw / ".DS_Store").write_bytes(b"\0")
+    (raw / "orders" / ".~lock.orders_2025-01.csv#").write_text("x")
+    result = load(raw, tmp_path / "w.duckdb", check=False)
+    assert result.returncode == 0
+    assert "load_raw: not read .DS_Store: a hidden file" in result.stderr
