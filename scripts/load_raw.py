@@ -25,8 +25,12 @@ nothing), then its ``raw`` schema is mirrored to PostgreSQL's ``raw`` schema
 (libpq's PG* environment) or written as Parquet for Spark
 (``scripts/raw_export.py``).
 
-Exit codes: 0 all files loaded (or already loaded), 1 some file refused or
-not read (or the copy to the target failed), 2 nothing to build: bad
+Once a build has created the staging views, the summary also names every file
+loaded now most of whose rows staging quarantines (exit 1); after a build,
+``scripts/check_quarantine.py`` does the same for every file.
+
+Exit codes: 0 all files loaded (or already loaded), 1 some file refused, not
+read or mostly quarantined (or the copy to the target failed), 2 nothing to build: bad
 arguments (missing folder), no orders/ folder, or no orders at all.
 """
 from __future__ import annotations
@@ -92,6 +96,8 @@ class FileResult:
     action: str  # loaded | replaced | skipped | refused
     rows: int = 0
     message: str = ""
+    quarantined: int = 0  # rows the staging views (of an earlier build) quarantine
+    top_reason: str = ""
 
 
 def table_ddl() -> list[str]:
@@ -471,6 +477,39 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
         return FileResult(rel, kind, "refused", 0, message)
 
 
+STAGING_VIEWS = {"orders": "stg_trading_app__orders", "positions": "stg_trading_app__positions",
+                 "history": "stg_trading_app__history_trades"}
+
+
+def preview_quarantine(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
+    """Count, for every file loaded by this run, the rows staging quarantines.
+
+    Staging is a set of views over the raw tables, so once a build has created
+    them the loader can ask them at once. Before the first build there are no
+    views and nothing is counted here (scripts/check_quarantine.py checks
+    after the build either way).
+    """
+    for kind, view in STAGING_VIEWS.items():
+        files = [r for r in results if r.kind == kind and r.action in ("loaded", "replaced") and r.rows]
+        if not files:
+            continue
+        try:
+            rows = con.execute(
+                f"select source_file, count(*), mode(quarantine_reason) from staging.{view}"
+                f" where quarantine_reason is not null and source_file in (select unnest(?)) group by 1",
+                [[r.path for r in files]]).fetchall()
+            rejected = dict(con.execute(
+                "select _source_file, count(*) from raw.rejected_lines where _source_file in (select unnest(?))"
+                " group by 1", [[r.path for r in files]]).fetchall())
+        except duckdb.Error:
+            return  # not built yet (or built by another version): the post-build check decides
+        by_file = {row[0]: row for row in rows}
+        for result in files:
+            _file, count, reason = by_file.get(result.path, (result.path, 0, None))
+            result.quarantined = count + rejected.get(result.path, 0)
+            result.top_reason = reason or "unparseable CSV line"
+
+
 def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit: str | None = None,
                 debug: bool = False) -> tuple[list[FileResult], list[tuple[str, str]], int]:
     """Load every file of the folder; returns the results, the files not read
@@ -490,6 +529,7 @@ def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit
             if tqdm and not quiet:
                 bar.set_postfix_str(path.name)
             results.append(load_file(con, raw_dir, kind, path, debug))
+        preview_quarantine(con, results)
         orders = con.execute("select count(*) from raw.orders").fetchone()[0]
         return results, ignored, orders
     finally:
@@ -524,6 +564,10 @@ def main(argv: list[str] | None = None) -> int:
     refused = [r for r in results if r.action == "refused"]
     for result in refused:
         print(f"load_raw: refused {result.path}: {result.message}", file=sys.stderr)
+    mostly_quarantined = [r for r in results if r.rows and r.quarantined * 2 > r.rows]
+    for result in mostly_quarantined:
+        print(f"load_raw: {result.path}: {result.quarantined} of {result.rows} rows quarantined"
+              f" (most often: {result.top_reason})", file=sys.stderr)
     counts = {action: sum(1 for r in results if r.action == action)
               for action in ("loaded", "replaced", "skipped", "refused")}
     rows = sum(r.rows for r in results)
@@ -531,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         f"load_raw: {len(results)} files into {args.warehouse} in {time.monotonic() - started:.1f}s: "
         + ", ".join(f"{n} {action}" for action, n in counts.items() if n)
         + (f", {len(ignored)} not read" if ignored else "")
+        + (f", {len(mostly_quarantined)} mostly quarantined" if mostly_quarantined else "")
         + f"; {rows} rows"
     )
     if not (raw_dir / "orders").is_dir():
@@ -547,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         export_args = [args.target, "--warehouse", args.warehouse, "--out", args.parquet_dir]
         if raw_export.main(export_args + (["--quiet"] if args.quiet else [])) != 0:
             return 1
-    return 1 if refused or [rel for rel, _reason in ignored if not is_hidden(rel)] else 0
+    return 1 if refused or mostly_quarantined or [rel for rel, _reason in ignored if not is_hidden(rel)] else 0
 
 
 if __name__ == "__main__":
