@@ -528,7 +528,13 @@ def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit
         for kind, path in bar:
             if tqdm and not quiet:
                 bar.set_postfix_str(path.name)
-            results.append(load_file(con, raw_dir, kind, path, debug))
+            try:
+                results.append(load_file(con, raw_dir, kind, path, debug))
+            except Exception as exc:  # noqa: BLE001 - e.g. the file vanished or is unreadable before its load began
+                if debug:
+                    traceback.print_exc()
+                results.append(FileResult(str(path.relative_to(raw_dir)), kind, "refused", 0,
+                                          f"could not be read: {type(exc).__name__}: {first_line(exc)}"))
         preview_quarantine(con, results)
         orders = con.execute("select count(*) from raw.orders").fetchone()[0]
         return results, ignored, orders
@@ -558,7 +564,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load_raw: raw folder {raw_dir} does not exist", file=sys.stderr)
         return 2
     started = time.monotonic()
-    results, ignored, order_rows = load_folder(raw_dir, args.warehouse, args.quiet, args.memory_limit, args.debug)
+    try:
+        results, ignored, order_rows = load_folder(raw_dir, args.warehouse, args.quiet, args.memory_limit,
+                                                   args.debug)
+    except duckdb.Error as exc:  # the warehouse itself: locked by another process, not a DuckDB file, ...
+        if args.debug:
+            traceback.print_exc()
+        print(f"load_raw: cannot load into {args.warehouse}: {first_line(exc)}", file=sys.stderr)
+        return 2
     for rel, reason in ignored:
         print(f"load_raw: not read {rel}: {'a hidden file' if is_hidden(rel) else reason}", file=sys.stderr)
     refused = [r for r in results if r.action == "refused"]
