@@ -37,21 +37,22 @@ build: setup  ## dbt build (models + all tests) on WAREHOUSE
 	$(BIN)/dbt build
 
 # The main job. With the default RAW_DIR and no data there yet, sample data is
-# generated first. A refused file does not stop the build of what did load, but
-# the command still exits non-zero.
-run: setup  ## load RAW_DIR into WAREHOUSE and dbt build: make run RAW_DIR=<folder> WAREHOUSE=<file>
+# generated first. It runs the nightly job without docs: load, dbt build,
+# quarantine check, then publish WAREHOUSE atomically. After a refused, unread
+# or mostly quarantined file it builds what loaded but keeps the last good
+# WAREHOUSE (and names the file) unless ALLOW_PARTIAL=1; it exits non-zero either way.
+ALLOW_PARTIAL ?=
+PARTIAL_FLAG := $(if $(filter-out 0 no false,$(ALLOW_PARTIAL)),--allow-partial)
+run: setup  ## load RAW_DIR, dbt build, publish WAREHOUSE: make run RAW_DIR=<folder> WAREHOUSE=<file> [ALLOW_PARTIAL=1]
 	@if [ "$(RAW_DIR)" = "data/raw" ] && [ ! -d data/raw/orders ]; then \
 		echo "No raw data in data/raw: generating sample data (make sample-data)"; \
 		$(MAKE) --no-print-directory sample-data; \
 	fi
-	@$(BIN)/python scripts/load_raw.py --raw-dir "$(RAW_DIR)" --warehouse "$(WAREHOUSE)"; load=$$?; \
-	if [ $$load -eq 2 ]; then exit 2; fi; \
-	$(BIN)/dbt build || exit 1; \
-	echo "Warehouse ready: $(WAREHOUSE) (marts in schema marts)"; \
-	exit $$load
+	@$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)" --skip-docs $(PARTIAL_FLAG) \
+		&& echo "Warehouse ready: $(WAREHOUSE) (marts in schema marts)"
 
-nightly: setup  ## the nightly job: load, dbt build, docs, atomic publish of WAREHOUSE (scripts/nightly.py)
-	$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)"
+nightly: setup  ## the nightly job: load, dbt build, docs, atomic publish of WAREHOUSE [ALLOW_PARTIAL=1]
+	$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)" $(PARTIAL_FLAG)
 
 # Read-only: a write statement is refused, and an open console never blocks the nightly
 # job (it renames a new file over WAREHOUSE). SQL is read by the shell from the environment

@@ -40,23 +40,30 @@
     ({{ column }} is null or try_parse_json({{ column }}) is not null)
 {%- endmacro %}
 
-{#- Text to a number; NULL when it is not one. -#}
+{#- Text to a number; NULL when it is not one, and NULL for NaN and the
+    infinities (text 'NaN', 'inf', or an overflow like 1e400): a value the
+    '> 0' tests would let through and that turns every average into NaN. -#}
 {% macro to_number(column) -%}
     {{ return(adapter.dispatch('to_number', 'trading_warehouse')(column)) }}
 {%- endmacro %}
 
 {% macro duckdb__to_number(column) -%}
-    try_cast(trim({{ column }}) as double)
+    case when isfinite(try_cast(trim({{ column }}) as double)) then try_cast(trim({{ column }}) as double) end
 {%- endmacro %}
 
 {#- The try_* functions of engine_setup accept what DuckDB's try_cast accepts
-    (the common forms) and give NULL, not an error, on anything else. -#}
+    (the common forms) and give NULL, not an error, on anything else; the
+    number pattern admits no NaN or inf, an overflow fails the cast. -#}
 {% macro postgres__to_number(column) -%}
     {{ target.schema }}.try_double({{ column }})
 {%- endmacro %}
 
 {% macro spark__to_number(column) -%}
-    try_cast(trim({{ column }}) as double)
+    case
+        when not isnan(try_cast(trim({{ column }}) as double))
+            and abs(try_cast(trim({{ column }}) as double)) < cast('Infinity' as double)
+            then try_cast(trim({{ column }}) as double)
+    end
 {%- endmacro %}
 
 {#- Text to an exact quantity (shares); NULL when it is not a number. Exact
@@ -79,22 +86,71 @@
     try_cast(trim({{ column }}) as decimal(18, 4))
 {%- endmacro %}
 
-{#- Text to an integer id; NULL when it is not one. -#}
+{#- Text to an integer id; NULL when it is not one. A fractional value
+    (3174.4) is not an id: rounding it would make it another order's or
+    another user's. An integral decimal (3174.0, as a float column writes it)
+    is accepted. -#}
 {% macro to_bigint(column) -%}
     {{ return(adapter.dispatch('to_bigint', 'trading_warehouse')(column)) }}
 {%- endmacro %}
 
 {% macro duckdb__to_bigint(column) -%}
-    try_cast(trim({{ column }}) as bigint)
+    case when regexp_matches(trim({{ column }}), '^[+-]?[0-9]+([.]0*)?$') then try_cast(trim({{ column }}) as bigint) end
 {%- endmacro %}
 
-{#- DuckDB rounds a decimal text ('12.5' -> 13); so does try_bigint. -#}
 {% macro postgres__to_bigint(column) -%}
-    {{ target.schema }}.try_bigint({{ column }})
+    case when trim({{ column }}) ~ '^[+-]?[0-9]+([.]0*)?$' then {{ target.schema }}.try_bigint({{ column }}) end
 {%- endmacro %}
 
 {% macro spark__to_bigint(column) -%}
-    cast(round(try_cast(trim({{ column }}) as decimal(38, 4))) as bigint)
+    case
+        when trim({{ column }}) rlike '^[+-]?[0-9]+([.]0*)?$'
+            then cast(try_cast(trim({{ column }}) as decimal(38, 4)) as bigint)
+    end
+{%- endmacro %}
+
+{#- Every match of a regular expression replaced (replacement backreferences
+    written \1, \2 as on DuckDB and PostgreSQL; Spark's $1 is made here). -#}
+{% macro regex_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'trading_warehouse')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement | replace("\\", "$") }}')
+{%- endmacro %}
+
+{#- R6 timestamp spellings: the ISO 8601 forms exports carry, rewritten to one
+    canonical text `YYYY-MM-DD[ HH:MM[:SS[.ffffff]][+HH:MM]]` that every
+    engine's cast reads the same way: `T` or `t` or a space between date and
+    time, a decimal comma, fractional seconds of any length (cut to
+    microseconds), `Z` / `UTC` / `GMT`, `+05:30`, `+0530`, `+05`, with or
+    without a space before the offset. -#}
+{% macro canonical_instant_text(column) -%}
+    {%- set text = 'trim(' ~ column ~ ')' -%}
+    {%- set text = regex_replace_all(text, '^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:)', '\\1 \\2') -%}
+    {%- set text = regex_replace_all(text, '(:[0-9]{2}),([0-9])', '\\1.\\2') -%}
+    {%- set text = regex_replace_all(text, '([.][0-9]{6})[0-9]+', '\\1') -%}
+    {%- set text = regex_replace_all(text, '(:[0-9]{2}([.][0-9]+)?) ?([zZ]|UTC|GMT)$', '\\1+00:00') -%}
+    {%- set text = regex_replace_all(text, '(:[0-9]{2}([.][0-9]+)?) ([+-][0-9])', '\\1\\3') -%}
+    {%- set text = regex_replace_all(text, '(:[0-9]{2}([.][0-9]+)?[+-][0-9]{2})([0-9]{2})$', '\\1:\\3') -%}
+    {%- set text = regex_replace_all(text, '(:[0-9]{2}([.][0-9]+)?[+-][0-9]{2})$', '\\1:00') -%}
+    {{- text -}}
+{%- endmacro %}
+
+{#- The canonical forms: a date, or a date and time, with an optional offset. -#}
+{% macro canonical_instant_pattern() -%}
+    ^[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?([+-][0-9]{2}:[0-9]{2})?)?$
+{%- endmacro %}
+
+{#- The shape of a value that could not be read, for a quarantine reason:
+    digits become 9, letters a (`03/03/2025 9am` -> `99/99/9999 9aa`),
+    the first 40 characters. -#}
+{% macro value_shape(column) -%}
+    substr({{ regex_replace_all(regex_replace_all('trim(' ~ column ~ ')', '[0-9]', '9'), '[A-Za-z]', 'a') }}, 1, 40)
 {%- endmacro %}
 
 {#- R1.7: source timestamp text to an instant (timestamp with time zone).
@@ -106,22 +162,26 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_instant(column, naive_is_utc) -%}
+    {%- set text = canonical_instant_text(column) -%}
     case
-        when regexp_matches(trim({{ column }}), ':[0-9]{2}(\.[0-9]+)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$')
-            then try_cast(trim({{ column }}) as timestamptz)
+        when not regexp_matches({{ text }}, '{{ canonical_instant_pattern() }}') then null
+        when regexp_matches({{ text }}, ':[0-9]{2}([.][0-9]+)?[+-][0-9]{2}:[0-9]{2}$')
+            then try_cast({{ text }} as timestamptz)
         when {{ naive_is_utc }}
-            then timezone('UTC', try_cast(trim({{ column }}) as timestamp))
-        else timezone('{{ var("market_time_zone") }}', try_cast(trim({{ column }}) as timestamp))
+            then timezone('UTC', try_cast({{ text }} as timestamp))
+        else timezone('{{ var("market_time_zone") }}', try_cast({{ text }} as timestamp))
     end
 {%- endmacro %}
 
 {% macro postgres__parse_instant(column, naive_is_utc) -%}
+    {%- set text = canonical_instant_text(column) -%}
     case
-        when trim({{ column }}) ~ ':[0-9]{2}(\.[0-9]+)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$'
-            then {{ target.schema }}.try_timestamptz({{ column }})
+        when not ({{ text }} ~ '{{ canonical_instant_pattern() }}') then null
+        when {{ text }} ~ ':[0-9]{2}([.][0-9]+)?[+-][0-9]{2}:[0-9]{2}$'
+            then {{ target.schema }}.try_timestamptz({{ text }})
         when {{ naive_is_utc }}
-            then {{ target.schema }}.try_timestamp({{ column }}) at time zone 'UTC'
-        else {{ target.schema }}.try_timestamp({{ column }}) at time zone '{{ var("market_time_zone") }}'
+            then {{ target.schema }}.try_timestamp({{ text }}) at time zone 'UTC'
+        else {{ target.schema }}.try_timestamp({{ text }}) at time zone '{{ var("market_time_zone") }}'
     end
 {%- endmacro %}
 
@@ -129,12 +189,14 @@
     so a naive text cast reads as UTC wall clock and to_utc_timestamp moves it
     from the market's wall clock to the instant. -#}
 {% macro spark__parse_instant(column, naive_is_utc) -%}
+    {%- set text = canonical_instant_text(column) -%}
     case
-        when trim({{ column }}) rlike ':[0-9]{2}(\.[0-9]+)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$'
-            then try_cast(trim({{ column }}) as timestamp)
+        when not ({{ text }} rlike '{{ canonical_instant_pattern() }}') then null
+        when {{ text }} rlike ':[0-9]{2}([.][0-9]+)?[+-][0-9]{2}:[0-9]{2}$'
+            then try_cast({{ text }} as timestamp)
         when {{ naive_is_utc }}
-            then try_cast(try_cast(trim({{ column }}) as timestamp_ntz) as timestamp)
-        else to_utc_timestamp(try_cast(try_cast(trim({{ column }}) as timestamp_ntz) as timestamp), '{{ var("market_time_zone") }}')
+            then try_cast(try_cast({{ text }} as timestamp_ntz) as timestamp)
+        else to_utc_timestamp(try_cast(try_cast({{ text }} as timestamp_ntz) as timestamp), '{{ var("market_time_zone") }}')
     end
 {%- endmacro %}
 
@@ -144,15 +206,15 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_naive(column) -%}
-    try_cast(trim({{ column }}) as timestamp)
+    try_cast({{ canonical_instant_text(column) }} as timestamp)
 {%- endmacro %}
 
 {% macro postgres__parse_naive(column) -%}
-    {{ target.schema }}.try_timestamp({{ column }})
+    {{ target.schema }}.try_timestamp({{ canonical_instant_text(column) }})
 {%- endmacro %}
 
 {% macro spark__parse_naive(column) -%}
-    try_cast(trim({{ column }}) as timestamp_ntz)
+    try_cast({{ canonical_instant_text(column) }} as timestamp_ntz)
 {%- endmacro %}
 
 {#- R1.7: the India (market) calendar date of an instant. -#}
@@ -411,4 +473,23 @@
             end if;
         end $$
     {%- endif -%}
+{%- endmacro %}
+
+{#- A bracket expression matching one whitespace or invisible character
+    (no-break space, zero-width space / joiners, word joiner, BOM): the
+    escapes each regex engine reads (RE2, PostgreSQL ARE, Java). -#}
+{% macro invisible_or_blank_pattern() -%}
+    {{ return(adapter.dispatch('invisible_or_blank_pattern', 'trading_warehouse')()) }}
+{%- endmacro %}
+
+{% macro duckdb__invisible_or_blank_pattern() -%}
+    [[:space:]\x{00A0}\x{200B}-\x{200D}\x{2060}\x{FEFF}]
+{%- endmacro %}
+
+{% macro postgres__invisible_or_blank_pattern() -%}
+    [[:space:]\u00A0\u200B-\u200D\u2060\uFEFF]
+{%- endmacro %}
+
+{% macro spark__invisible_or_blank_pattern() -%}
+    [\s\x{00A0}\x{200B}-\x{200D}\x{2060}\x{FEFF}]
 {%- endmacro %}

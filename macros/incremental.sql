@@ -35,3 +35,40 @@
 {% macro duckdb__fingerprint_hash(expression) -%}
     cast(hash({{ expression }}) % 1000000007 as {{ dbt.type_bigint() }})
 {%- endmacro %}
+
+{#- on-run-end (dbt_project.yml): commit the fingerprints of int_book_fingerprints
+    once the models they describe are up to date. Only when this run built
+    int_book_fingerprints and every model that reads it (the pair models, via
+    changed_pairs_only) succeeded; after a failure, a skip, a partial
+    selection or a kill (no hook at all) the new fingerprints stay
+    uncommitted and the next run recomputes their pairs. Not on Spark (plain
+    tables, every run recomputes everything). -#}
+{% macro commit_pair_fingerprints(results) -%}
+    {%- if not execute or target.type == 'spark' -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set fingerprints = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', 'int_book_fingerprints') | list | first -%}
+    {%- set statuses = {} -%}
+    {%- for result in results -%}
+        {%- do statuses.update({result.node.unique_id: result.status | string}) -%}
+    {%- endfor -%}
+    {%- set required = [fingerprints.unique_id] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and fingerprints.unique_id in node.depends_on.nodes -%}
+            {%- do required.append(node.unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for unique_id in required -%}
+        {%- if statuses.get(unique_id) not in ['success', 'RunStatus.Success'] -%}
+            {{- return('') -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set relation = adapter.get_relation(database=fingerprints.database, schema=fingerprints.schema,
+        identifier=fingerprints.alias) -%}
+    {%- if relation is none -%}
+        {{- return('') -}}
+    {%- endif -%}
+    update {{ relation }} set committed_fingerprint = fingerprint
+    where committed_fingerprint is null or committed_fingerprint <> fingerprint
+{%- endmacro %}

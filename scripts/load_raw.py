@@ -3,18 +3,21 @@
 
 Layout (``../shared/spec/raw-data.md``)::
 
-    <raw>/orders/*.csv | *.parquet
-    <raw>/positions/*.csv | *.parquet
-    <raw>/trade_history/trades_history.json
-    <raw>/trade_history/user_<id>/trades_history.json
+    <raw>/orders/*.csv | *.csv.gz | *.parquet
+    <raw>/positions/*.csv | *.csv.gz | *.parquet
+    <raw>/trade_history/trades_history.json[.gz]
+    <raw>/trade_history/user_<id>/trades_history.json[.gz]
 
 Every value lands as text, untouched, beside its source file, row number and
 load time: typing, validation and quarantine happen in dbt staging, so nothing
 is lost here. Each file is loaded in its own transaction and recorded in
 ``raw.load_log`` with its content hash: loading the same file again adds
 nothing; a file whose content changed replaces its earlier rows. A file that
-cannot be parsed is refused whole with one line naming it and the problem; the
-other files still load and the command exits 1.
+cannot be parsed (whatever the failure inside it) is refused whole with one
+line naming it and the problem; the other files still load and the command
+exits 1. A file the loader will not read (another type, another compression)
+is listed with the reason (and makes the exit code 1, unless it is a hidden
+file such as ``.DS_Store``). Tracebacks only with ``--debug``.
 
 With ``--target postgres`` or ``--target spark`` the folder is loaded into
 the DuckDB file as usual (it keeps the load log, so loading again still adds
@@ -22,13 +25,19 @@ nothing), then its ``raw`` schema is mirrored to PostgreSQL's ``raw`` schema
 (libpq's PG* environment) or written as Parquet for Spark
 (``scripts/raw_export.py``).
 
-Exit codes: 0 all files loaded (or already loaded), 1 some file refused (or
-the copy to the target failed), 2 bad arguments (missing folder, ...).
+Once a build has created the staging views, the summary also names every file
+loaded now most of whose rows staging quarantines (exit 1); after a build,
+``scripts/check_quarantine.py`` does the same for every file.
+
+Exit codes: 0 all files loaded (or already loaded), 1 some file refused, not
+read or mostly quarantined (or the copy to the target failed), 2 nothing to build: bad
+arguments (missing folder), no orders/ folder, or no orders at all.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -37,6 +46,7 @@ import re
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,6 +96,8 @@ class FileResult:
     action: str  # loaded | replaced | skipped | refused
     rows: int = 0
     message: str = ""
+    quarantined: int = 0  # rows the staging views (of an earlier build) quarantine
+    top_reason: str = ""
 
 
 def table_ddl() -> list[str]:
@@ -121,48 +133,113 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def discover(raw_dir: Path) -> list[tuple[str, Path]]:
-    """(kind, path) of every loadable file, in load order (lexical within a kind)."""
+TABULAR_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+HISTORY_SUFFIXES = (".json", ".json.gz")
+COMPRESSED = (".gz", ".zip", ".bz2", ".xz", ".zst", ".7z", ".tgz")
+
+
+def suffix_of(path: Path, supported: tuple[str, ...]) -> str | None:
+    name = path.name.lower()
+    return next((suffix for suffix in supported if name.endswith(suffix)), None)
+
+
+def not_read_reason(path: Path, supported: tuple[str, ...]) -> str:
+    name = path.name.lower()
+    reads = ", ".join(supported)
+    if name.endswith(COMPRESSED):
+        return f"compressed files are read as {' or '.join(s for s in supported if s.endswith('.gz'))} only (this folder reads {reads})"
+    return f"not a supported type (this folder reads {reads})"
+
+
+def discover(raw_dir: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
+    """(kind, path) of every loadable file, in load order (lexical within a
+    kind), and (relative path, reason) of every file that will not be read."""
     found: list[tuple[str, Path]] = []
+    ignored: list[tuple[str, str]] = []
+
+    def skip(path: Path, reason: str) -> None:
+        ignored.append((str(path.relative_to(raw_dir)), reason))
+
     for kind in ("orders", "positions"):
         folder = raw_dir / kind
-        if folder.is_dir():
-            files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".parquet")]
-            found += [(kind, p) for p in sorted(files, key=lambda p: p.name)]
+        if not folder.is_dir():
+            continue
+        files = []
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.is_dir():
+                skip(entry, f"a folder: {kind}/ is read one level deep")
+            elif suffix_of(entry, TABULAR_SUFFIXES):
+                files.append(entry)
+            else:
+                skip(entry, not_read_reason(entry, TABULAR_SUFFIXES))
+        found += [(kind, p) for p in files]
     history = raw_dir / "trade_history"
     if history.is_dir():
-        files = sorted(history.rglob("*.json"), key=lambda p: str(p.relative_to(history)))
+        files = []
+        for entry in sorted(history.rglob("*"), key=lambda p: str(p.relative_to(history))):
+            if entry.is_dir():
+                continue
+            if suffix_of(entry, HISTORY_SUFFIXES):
+                files.append(entry)
+            else:
+                skip(entry, not_read_reason(entry, HISTORY_SUFFIXES))
         found += [("history", p) for p in files]
-    return found
+    for entry in sorted(raw_dir.iterdir(), key=lambda p: p.name):
+        if entry.name not in ("orders", "positions", "trade_history"):
+            skip(entry, "not part of the raw layout (orders/, positions/, trade_history/)")
+    return found, ignored
+
+
+def is_hidden(rel: str) -> bool:
+    """A hidden file (`.DS_Store`, an editor's swap file): listed, but not a reason to fail the load."""
+    return any(part.startswith(".") for part in Path(rel).parts)
+
+
+def open_text_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it is a .gz file."""
+    if path.name.lower().endswith(".gz"):
+        try:
+            return gzip.decompress(path.read_bytes())
+        except (OSError, EOFError) as exc:
+            raise RefusedFile(f"is not a readable gzip file ({exc})") from exc
+    return path.read_bytes()
 
 
 # ---------------------------------------------------------------- tabular files
-def csv_header(path: Path) -> list[str]:
+def csv_header(path: Path) -> tuple[list[str], str | None]:
     """The header row, parsed by Python's csv module (DuckDB's sniffer can pick
-    a data row as the header when rows are ragged)."""
-    with path.open("rb") as handle:
-        first = handle.readline()
+    a data row as the header when rows are ragged), and the line ending: old
+    Mac exports end lines with a bare CR."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except (OSError, EOFError) as exc:
+        raise RefusedFile(f"is not a readable gzip file ({exc})") from exc
+    cr_only = b"\r" in head and b"\n" not in head
+    first = head.split(b"\r" if cr_only else b"\n", 1)[0]
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RefusedFile(f"is not UTF-8 encoded (header line: {exc.reason})") from exc
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text.rstrip("\r\n"))))
     header = [name.strip() for name in rows[0]] if rows else []
     if not any(header):
         raise RefusedFile("has no header row")
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise RefusedFile(f"has duplicate column(s) {', '.join(duplicates)}")
-    return header
+    return header, "\\r" if cr_only else None
 
 
-def tabular_source(path: Path, header: list[str] | None, rejects: str) -> str:
+def tabular_source(path: Path, header: list[str] | None, rejects: str, newline: str | None = None) -> str:
     if header is None:
         return f"read_parquet({sql_str(str(path))})"
     columns = ", ".join(f"{sql_str(name)}: 'VARCHAR'" for name in header)
     return (
         f"read_csv({sql_str(str(path))}, header=true, columns={{{columns}}}, auto_detect=false,"
         " delim=',', quote='\"', escape='\"', strict_mode=true,"
+        + (f" new_line='{newline}'," if newline else "") +
         f" store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan')"
     )
 
@@ -177,10 +254,10 @@ def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: st
     """
     if path.stat().st_size == 0:
         raise RefusedFile("is empty")
-    is_csv = path.suffix.lower() == ".csv"
-    header = csv_header(path) if is_csv else None
+    is_csv = suffix_of(path, TABULAR_SUFFIXES) != ".parquet"
+    header, newline = csv_header(path) if is_csv else (None, None)
     rejects = "rejects_" + hashlib.md5(rel.encode()).hexdigest()[:12]
-    source = tabular_source(path, header, rejects)
+    source = tabular_source(path, header, rejects, newline)
     if header is not None:
         columns = header
     else:
@@ -244,7 +321,7 @@ def split_history(path: Path, workdir: Path) -> Path:
     another indent) are parsed whole by Python's ``json`` and re-written one
     trade per line.
     """
-    data = path.read_bytes()
+    data = open_text_bytes(path)
     if not data.strip():
         raise RefusedFile("is empty")
     out = workdir / "trades.json"
@@ -270,6 +347,8 @@ def check_outside(doc: bytes) -> None:
         parsed = json.loads(doc)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RefusedFile(f"is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise RefusedFile("is not valid JSON (nested too deeply to parse)") from exc
     if not isinstance(parsed, dict) or not isinstance(parsed.get("trades"), list):
         raise RefusedFile('is not a history file: expected an object with a "trades" list')
 
@@ -280,6 +359,8 @@ def split_history_generic(data: bytes, out: Path) -> Path:
         parsed = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RefusedFile(f"is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise RefusedFile("is not valid JSON (nested too deeply to parse)") from exc
     if not isinstance(parsed, dict) or not isinstance(parsed.get("trades"), list):
         raise RefusedFile('is not a history file: expected an object with a "trades" list')
     with out.open("w", encoding="utf-8") as handle:
@@ -336,7 +417,8 @@ TABLES_BY_KIND = {
 }
 
 
-def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Path) -> FileResult:
+def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Path,
+              debug: bool = False) -> FileResult:
     rel = str(path.relative_to(raw_dir))
     stat = path.stat()
     previous = con.execute(
@@ -371,9 +453,21 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
         )
         con.execute("commit")
         return FileResult(rel, kind, action, rows)
-    except (RefusedFile, duckdb.Error) as exc:
-        con.execute("rollback")
-        message = str(exc) if isinstance(exc, RefusedFile) else f"could not be loaded: {first_line(exc)}"
+    except Exception as exc:  # noqa: BLE001 - any failure inside one file refuses that file only (R6)
+        if debug:
+            traceback.print_exc()
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass  # the transaction is already gone
+        if isinstance(exc, RefusedFile):
+            message = str(exc)
+        elif isinstance(exc, duckdb.Error):
+            message = f"could not be loaded: {first_line(exc)}"
+        elif isinstance(exc, RecursionError):
+            message = "could not be loaded: nested too deeply to parse"
+        else:
+            message = f"could not be loaded: {type(exc).__name__}: {first_line(exc)}"
         con.execute(
             "insert into raw.load_log (source_file, kind, content_hash, size_bytes, rows_loaded, action, message,"
             " loaded_at, source_columns, source_mtime_ns) values (?, ?, ?, ?, 0, 'refused', ?, cast(? as timestamptz),"
@@ -383,8 +477,43 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
         return FileResult(rel, kind, "refused", 0, message)
 
 
-def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit: str | None = None
-                ) -> list[FileResult]:
+STAGING_VIEWS = {"orders": "stg_trading_app__orders", "positions": "stg_trading_app__positions",
+                 "history": "stg_trading_app__history_trades"}
+
+
+def preview_quarantine(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
+    """Count, for every file loaded by this run, the rows staging quarantines.
+
+    Staging is a set of views over the raw tables, so once a build has created
+    them the loader can ask them at once. Before the first build there are no
+    views and nothing is counted here (scripts/check_quarantine.py checks
+    after the build either way).
+    """
+    for kind, view in STAGING_VIEWS.items():
+        files = [r for r in results if r.kind == kind and r.action in ("loaded", "replaced") and r.rows]
+        if not files:
+            continue
+        try:
+            rows = con.execute(
+                f"select source_file, count(*), mode(quarantine_reason) from staging.{view}"
+                f" where quarantine_reason is not null and source_file in (select unnest(?)) group by 1",
+                [[r.path for r in files]]).fetchall()
+            rejected = dict(con.execute(
+                "select _source_file, count(*) from raw.rejected_lines where _source_file in (select unnest(?))"
+                " group by 1", [[r.path for r in files]]).fetchall())
+        except duckdb.Error:
+            return  # not built yet (or built by another version): the post-build check decides
+        by_file = {row[0]: row for row in rows}
+        for result in files:
+            _file, count, reason = by_file.get(result.path, (result.path, 0, None))
+            result.quarantined = count + rejected.get(result.path, 0)
+            result.top_reason = reason or "unparseable CSV line"
+
+
+def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit: str | None = None,
+                debug: bool = False) -> tuple[list[FileResult], list[tuple[str, str]], int]:
+    """Load every file of the folder; returns the results, the files not read
+    (with the reason) and the number of order rows in the warehouse."""
     con = duckdb.connect(warehouse)
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -392,15 +521,23 @@ def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit
             con.execute(f"set memory_limit = {sql_str(memory_limit)}")
         for statement in table_ddl():
             con.execute(statement)
-        files = discover(raw_dir)
+        files, ignored = discover(raw_dir)
         results = []
         bar = tqdm(files, desc="loading", unit="file", disable=quiet or tqdm is None or not files) \
             if tqdm else files
         for kind, path in bar:
             if tqdm and not quiet:
                 bar.set_postfix_str(path.name)
-            results.append(load_file(con, raw_dir, kind, path))
-        return results
+            try:
+                results.append(load_file(con, raw_dir, kind, path, debug))
+            except Exception as exc:  # noqa: BLE001 - e.g. the file vanished or is unreadable before its load began
+                if debug:
+                    traceback.print_exc()
+                results.append(FileResult(str(path.relative_to(raw_dir)), kind, "refused", 0,
+                                          f"could not be read: {type(exc).__name__}: {first_line(exc)}"))
+        preview_quarantine(con, results)
+        orders = con.execute("select count(*) from raw.orders").fetchone()[0]
+        return results, ignored, orders
     finally:
         con.close()
 
@@ -414,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB"),
                         help="DuckDB memory_limit for the load (default: $DUCKDB_MEMORY_LIMIT or 3GB)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only refusals and the summary")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of a refused file's failure")
     parser.add_argument("--target", choices=["duckdb", "postgres", "spark"], default="duckdb",
                         help="duckdb (default); postgres: then copy raw.* to PostgreSQL (PG* env);"
                              " spark: then write raw.* as Parquet to --parquet-dir")
@@ -426,21 +564,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load_raw: raw folder {raw_dir} does not exist", file=sys.stderr)
         return 2
     started = time.monotonic()
-    results = load_folder(raw_dir, args.warehouse, args.quiet, args.memory_limit)
-    if not results:
-        print(f"load_raw: no orders, positions or trade_history files under {raw_dir}", file=sys.stderr)
-        return 1
+    try:
+        results, ignored, order_rows = load_folder(raw_dir, args.warehouse, args.quiet, args.memory_limit,
+                                                   args.debug)
+    except duckdb.Error as exc:  # the warehouse itself: locked by another process, not a DuckDB file, ...
+        if args.debug:
+            traceback.print_exc()
+        print(f"load_raw: cannot load into {args.warehouse}: {first_line(exc)}", file=sys.stderr)
+        return 2
+    for rel, reason in ignored:
+        print(f"load_raw: not read {rel}: {'a hidden file' if is_hidden(rel) else reason}", file=sys.stderr)
     refused = [r for r in results if r.action == "refused"]
     for result in refused:
         print(f"load_raw: refused {result.path}: {result.message}", file=sys.stderr)
+    mostly_quarantined = [r for r in results if r.rows and r.quarantined * 2 > r.rows]
+    for result in mostly_quarantined:
+        print(f"load_raw: {result.path}: {result.quarantined} of {result.rows} rows quarantined"
+              f" (most often: {result.top_reason})", file=sys.stderr)
     counts = {action: sum(1 for r in results if r.action == action)
               for action in ("loaded", "replaced", "skipped", "refused")}
     rows = sum(r.rows for r in results)
     print(
         f"load_raw: {len(results)} files into {args.warehouse} in {time.monotonic() - started:.1f}s: "
         + ", ".join(f"{n} {action}" for action, n in counts.items() if n)
+        + (f", {len(ignored)} not read" if ignored else "")
+        + (f", {len(mostly_quarantined)} mostly quarantined" if mostly_quarantined else "")
         + f"; {rows} rows"
     )
+    if not (raw_dir / "orders").is_dir():
+        print(f"load_raw: {raw_dir} has no orders/ folder: nothing to build", file=sys.stderr)
+        return 2
+    if order_rows == 0:
+        print(f"load_raw: no orders loaded from {raw_dir / 'orders'} (every orders file is refused, empty"
+              " or not read): nothing to build", file=sys.stderr)
+        return 2
     if args.target != "duckdb":
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import raw_export
@@ -448,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
         export_args = [args.target, "--warehouse", args.warehouse, "--out", args.parquet_dir]
         if raw_export.main(export_args + (["--quiet"] if args.quiet else [])) != 0:
             return 1
-    return 1 if refused else 0
+    return 1 if refused or mostly_quarantined or [rel for rel, _reason in ignored if not is_hidden(rel)] else 0
 
 
 if __name__ == "__main__":

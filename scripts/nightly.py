@@ -11,9 +11,16 @@ file untouched; the next run notices the unfinished working copy and starts
 again from the published file.
 
 Each step is logged with its duration. Exit codes: 0 published; 1 a step
-failed (nothing published); 2 bad arguments or another nightly is running.
-A refused raw file (bad export) does not stop the build of what did load, but
-the run exits 1 after publishing, so the scheduler sees it.
+failed, or the night is partial (nothing published unless --allow-partial);
+2 bad arguments or another nightly is running.
+
+A partial night: a raw file was refused or not read by the loader, or most
+rows of a file were quarantined (scripts/check_quarantine.py). The job still
+builds what did load (in the working copy), but by default keeps the last
+good published warehouse and names the files that stopped it;
+``--allow-partial`` publishes the partial night (and still exits 1, so the
+scheduler sees it). An input with no orders at all stops the job before the
+build.
 """
 from __future__ import annotations
 
@@ -112,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-docs", action="store_true", help="do not regenerate the docs site")
     parser.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model from scratch")
     parser.add_argument("--dbt-arg", action="append", default=[], help="extra argument for dbt build (repeatable)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="publish even when a raw file was refused, not read or mostly quarantined")
     args = parser.parse_args(argv)
 
     if not args.raw_dir.is_dir():
@@ -130,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             prepare_working_copy(published, build, state)
             state.write_text(json.dumps({"status": "building", "started_at": time.time()}))
+            started_at = time.time()
             load_code = step("load", [str(BIN / "python"), "scripts/load_raw.py", "--raw-dir", str(args.raw_dir),
                                       "--warehouse", str(build), "--quiet"], env, ok_codes=(0, 1))
             full_refresh = args.full_refresh or replaced_tabular_files(build)
@@ -137,18 +147,54 @@ def main(argv: list[str] | None = None) -> int:
                 log("build: an orders or positions export was replaced since the last run: full refresh")
             dbt = [str(BIN / "dbt"), "build", "--target-path", str(target_path), *args.dbt_arg]
             step("dbt build", dbt + (["--full-refresh"] if full_refresh else []), env)
+            check_code = step("quarantine check", [str(BIN / "python"), "scripts/check_quarantine.py",
+                                                   "--warehouse", str(build)], env, ok_codes=(0, 1))
+            partial = load_code != 0 or check_code != 0
+            if partial and not args.allow_partial:
+                stopped = ", ".join(problem_files(build, started_at, args.raw_dir)) or "see the load step above"
+                log(f"nothing published: partial night ({stopped}); {published} is unchanged;"
+                    " fix the files or pass --allow-partial (make ... ALLOW_PARTIAL=1) to publish what loaded")
+                return 1
             if not args.skip_docs:
                 step("docs", [str(BIN / "dbt"), "docs", "generate", "--static", "--target-path", str(target_path)],
                      env)
             publish_started = time.monotonic()
             publish(build, published)
             state.write_text(json.dumps({"status": "published", "published_at": time.time()}))
-            log(f"publish: {published} swapped in {time.monotonic() - publish_started:.1f}s")
+            log(f"publish: {published} swapped in {time.monotonic() - publish_started:.1f}s"
+                + ("; a partial night (--allow-partial)" if partial else ""))
         except StepFailed as failed:
             log(f"nothing published: step '{failed}' failed; {published} is unchanged")
             return 1
-    log(f"done in {time.monotonic() - started:.1f}s" + ("; some raw files were refused (see load)" if load_code else ""))
-    return 1 if load_code else 0
+    log(f"done in {time.monotonic() - started:.1f}s" + ("; a partial night (see load and quarantine check)" if partial else ""))
+    return 1 if partial else 0
+
+
+def problem_files(build: Path, since: float, raw_dir: Path) -> list[str]:
+    """What made the night partial, for the log line: the files this run's load
+    refused (raw.load_log), the files it did not read, the files mostly quarantined."""
+    import duckdb
+
+    sys.path.insert(0, str(PROJECT / "scripts"))
+    import check_quarantine
+    import load_raw
+
+    problems = [f"not read {rel}" for rel, _reason in load_raw.discover(raw_dir)[1] if not load_raw.is_hidden(rel)]
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        rows = con.execute(
+            "select distinct source_file from raw.load_log where action = 'refused' and loaded_at >= to_timestamp(?)"
+            " order by 1", [since]).fetchall()
+        problems = [f"refused {row[0]}" for row in rows] + problems
+    except duckdb.Error:
+        pass
+    finally:
+        con.close()
+    try:
+        problems += [f"mostly quarantined {row[0]}" for row in check_quarantine.mostly_quarantined(str(build), 0.5)]
+    except duckdb.Error:
+        pass
+    return problems
 
 
 def replaced_tabular_files(build: Path) -> bool:

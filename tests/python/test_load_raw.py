@@ -53,6 +53,13 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+def with_orders(raw: Path) -> Path:
+    """An input needs orders (no orders at all is an error): the history tests add one file."""
+    (raw / "orders").mkdir(parents=True, exist_ok=True)
+    (raw / "orders" / "orders_2025-01.csv").write_text(ORDERS_CSV)
+    return raw
+
+
 def load(raw: Path, warehouse: Path, check: bool = True):
     return python("load_raw.py", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--quiet", check=check)
 
@@ -123,7 +130,7 @@ def test_history_file_beyond_duckdb_object_limit(tmp_path: Path) -> None:
     write_history(raw / "trade_history" / "trades_history.json", trades)
     assert (raw / "trade_history" / "trades_history.json").stat().st_size > 32 * 1024 * 1024
     warehouse = tmp_path / "w.duckdb"
-    load(raw, warehouse)
+    load(with_orders(raw), warehouse)
     assert query(warehouse, "select count(*), max(_source_row) from raw.history_trades") == [(60_000, 60_000)]
     assert query(warehouse, "select count(*) from raw.history_reentry_items") == [(180_000,)]
     first = query(warehouse, "select trade from raw.history_trades where _source_row = 1")[0][0]
@@ -135,7 +142,7 @@ def test_history_file_in_other_layouts(tmp_path: Path, indent: int | None) -> No
     raw = tmp_path / "raw"
     write_history(raw / "trade_history" / "trades_history.json", [trade(i) for i in range(3)], indent=indent)
     warehouse = tmp_path / "w.duckdb"
-    load(raw, warehouse)
+    load(with_orders(raw), warehouse)
     assert query(warehouse, "select count(*) from raw.history_trades") == [(3,)]
     assert query(warehouse, "select count(*) from raw.history_reentry_items") == [(6,)]
 
@@ -144,7 +151,7 @@ def test_empty_trades_list(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     write_history(raw / "trade_history" / "trades_history.json", [])
     warehouse = tmp_path / "w.duckdb"
-    load(raw, warehouse)
+    load(with_orders(raw), warehouse)
     assert query(warehouse, "select count(*) from raw.history_trades") == [(0,)]
 
 
@@ -165,3 +172,69 @@ def test_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
     result = load(tmp_path / "nope", tmp_path / "w.duckdb", check=False)
     assert result.returncode == 2
     assert "does not exist" in result.stderr
+
+
+def test_no_orders_is_an_error(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_history(raw / "trade_history" / "trades_history.json", [trade(1)])
+    result = load(raw, tmp_path / "w.duckdb", check=False)
+    assert result.returncode == 2
+    assert "has no orders/ folder: nothing to build" in result.stderr
+    (raw / "orders").mkdir()
+    (raw / "orders" / "orders.csv").write_text("id,user_id,symbol,side,quantity,status,placed_at\n")
+    result = load(raw, tmp_path / "w.duckdb", check=False)
+    assert result.returncode == 2
+    assert "no orders loaded from" in result.stderr
+
+
+def test_unread_files_are_listed_and_gzip_is_read(raw: Path, tmp_path: Path) -> None:
+    import gzip
+
+    (raw / "orders" / "orders_2025-02.csv.gz").write_bytes(gzip.compress(ORDERS_CSV.replace("\n1,", "\n11,")
+                                                                          .replace("\n2,", "\n12,").encode()))
+    (raw / "orders" / "orders_2025-03.csv.zip").write_bytes(b"PK")
+    (raw / "orders" / "orders_2025-04.xlsx").write_bytes(b"PK")
+    (raw / "orders" / ".DS_Store").write_bytes(b"\0")
+    history = raw / "trade_history" / "user_5" / "trades_history.json.gz"
+    history.parent.mkdir()
+    history.write_bytes(gzip.compress(json.dumps({"trades": [trade(5, 1)]}, indent=2).encode()))
+    warehouse = tmp_path / "w.duckdb"
+    result = load(raw, warehouse, check=False)
+    assert result.returncode == 1
+    assert ("load_raw: not read orders/orders_2025-03.csv.zip: compressed files are read as .csv.gz only"
+            in result.stderr)
+    assert "load_raw: not read orders/orders_2025-04.xlsx: not a supported type" in result.stderr
+    assert "load_raw: not read orders/.DS_Store: a hidden file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert query(warehouse, "select count(*) from raw.orders where _source_file = 'orders/orders_2025-02.csv.gz'") \
+        == [(2,)]
+    assert query(warehouse, "select _file_user_id, count(*) from raw.history_trades"
+                            " where _source_file like '%.json.gz' group by all") == [("5", 1)]
+
+
+def test_any_failure_in_a_file_refuses_that_file_only(raw: Path, tmp_path: Path) -> None:
+    """Old-Mac CR line endings load; JSON nested too deep for Python is refused by name, no traceback."""
+    (raw / "orders" / "orders_2025-02.csv").write_text(
+        ORDERS_CSV.replace("\n1,", "\n21,").replace("\n2,", "\n22,").replace("\n", "\r"), newline="")
+    deep = raw / "trade_history" / "user_6" / "trades_history.json"
+    deep.parent.mkdir()
+    deep.write_text('{"trades": [' + "[" * 200_000 + "]" * 200_000 + "]}")
+    warehouse = tmp_path / "w.duckdb"
+    result = load(raw, warehouse, check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "load_raw: refused trade_history/user_6/trades_history.json: " in result.stderr
+    assert query(warehouse, "select id, placed_at from raw.orders where _source_file = 'orders/orders_2025-02.csv'"
+                            " order by id") == [("21", "2025-01-02 09:20:00"), ("22", "2025-01-03 10:00:00")]
+    assert query(warehouse, "select count(*) from raw.history_trades") == [(3,)]
+    debug = python("load_raw.py", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w2.duckdb"), "--quiet",
+                   "--debug", check=False)
+    assert "Traceback" in debug.stderr
+
+
+def test_hidden_files_are_listed_but_do_not_fail_the_load(raw: Path, tmp_path: Path) -> None:
+    (raw / ".DS_Store").write_bytes(b"\0")
+    (raw / "orders" / ".~lock.orders_2025-01.csv#").write_text("x")
+    result = load(raw, tmp_path / "w.duckdb", check=False)
+    assert result.returncode == 0
+    assert "load_raw: not read .DS_Store: a hidden file" in result.stderr

@@ -122,3 +122,29 @@ def test_failing_data_test_publishes_nothing(site: dict[str, Path]) -> None:
     assert "nothing published: step 'dbt build' failed" in run.stdout
     assert digest(published) == before
     assert order_count(published) > 0
+
+
+def test_partial_night_is_built_but_published_only_when_allowed(site: dict[str, Path]) -> None:
+    """A refused raw file: the job builds what loaded, keeps the last good warehouse and names the file;
+    --allow-partial publishes the partial night. Both exit 1."""
+    published = site["published"]
+    before = digest(published)
+    broken = site["raw"] / "orders" / "orders_9999-02-01_broken.csv"
+    broken.write_text("foo,bar\n1,2\n")
+    (site["raw"] / "orders" / "orders_9999-02-02_extra.csv").write_text(
+        "id,user_id,symbol,side,quantity,status,placed_at\n999998,1,TCS-EQ,buy,1,pending,2099-01-02 09:15:00\n")
+    try:
+        run = nightly(site["raw"], published, check=False)
+        assert run.returncode == 1
+        assert "nothing published: partial night (refused orders/orders_9999-02-01_broken.csv)" in run.stdout
+        assert digest(published) == before
+        allowed = nightly(site["raw"], published, "--allow-partial", check=False)
+        assert allowed.returncode == 1
+        assert "a partial night (--allow-partial)" in allowed.stdout
+        con = duckdb.connect(str(published), read_only=True)
+        try:
+            assert con.execute("select count(*) from marts.fct_orders where order_id = 999998").fetchone()[0] == 1
+        finally:
+            con.close()
+    finally:
+        broken.unlink()

@@ -1,7 +1,8 @@
 {{ config(
     materialized=pair_incremental_materialization(),
     incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol']
+    unique_key=['user_id', 'base_symbol'],
+    on_schema_change='append_new_columns'
 ) }}
 {#- Nightly incremental builds: one fingerprint per (user_id, base_symbol) pair
     of everything the pair's derived rows depend on: its orders (the winning
@@ -10,7 +11,18 @@
     close markers, and the rule vars. An incremental run keeps only the pairs
     whose fingerprint changed, stamped with this run's start; the pair models
     downstream recompute exactly those (macro changed_pairs_only). A full
-    build stamps every pair. -#}
+    build stamps every pair.
+    The state never runs ahead of the models it describes: a pair counts as
+    unchanged only against its committed fingerprint, which the on-run-end
+    hook commit_pair_fingerprints sets once every pair model of the run
+    succeeded. A run killed or failed after this model leaves the new
+    fingerprints uncommitted, and the next run recomputes those pairs. -#}
+{%- set committed_column = 'fingerprint' -%}
+{%- if is_incremental() -%}
+    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {#- a warehouse built before commits existed: its fingerprints were trusted as committed -#}
+    {%- set committed_column = 'committed_fingerprint' if 'committed_fingerprint' in existing else 'fingerprint' -%}
+{%- endif -%}
 {%- set rule_vars = [
     var('series_suffixes'), var('default_trade_mode'), var('exit_attach_hours'),
     var('trade_match_minutes'), var('reentry_match_minutes'), var('reentry_match_rounds'),
@@ -102,7 +114,7 @@ changed as (
         on
             fingerprints.user_id = previous.user_id
             and fingerprints.base_symbol = previous.base_symbol
-    where previous.fingerprint is null or previous.fingerprint <> fingerprints.fingerprint
+    where previous.{{ committed_column }} is null or previous.{{ committed_column }} <> fingerprints.fingerprint
     {%- endif %}
 
 ),
@@ -113,6 +125,7 @@ final as (
         user_id,
         base_symbol,
         fingerprint,
+        cast(null as {{ dbt.type_string() }}) as committed_fingerprint,
         cast(order_count as {{ dbt.type_bigint() }}) as order_count,
         cast(trade_count as {{ dbt.type_bigint() }}) as trade_count,
         cast(positions_marker_count as {{ dbt.type_bigint() }}) as positions_marker_count,

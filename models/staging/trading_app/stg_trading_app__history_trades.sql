@@ -26,6 +26,12 @@ fields as (
         {{ json_text('trade', 'entry_time') }} as entry_time_text,
         {{ json_text('trade', 'exit_time') }} as exit_time_text,
         {{ json_text('trade', 'qty') }} as qty_text,
+        {{ json_text('trade', 'entry_price') }} as entry_price_text,
+        {{ json_text('trade', 'exit_price') }} as exit_price_text,
+        {{ json_text('trade', 'reentries') }} as reentries_text,
+        {{ json_array_length_at('trade', '$.reentries') }} as reentries_length,
+        {{ value_shape(json_text('trade', 'entry_time')) }} as entry_time_shape,
+        {{ value_shape(json_text('trade', 'exit_time')) }} as exit_time_shape,
         {{ is_valid_json('trade') }} as is_trade_valid,
         trade as raw_content
     from source
@@ -49,11 +55,20 @@ final as (
         recorded_entry_type,
         case
             when not is_trade_valid then 'unparseable trade JSON'
-            when nullif(trim(symbol), '') is null then 'missing symbol'
-            when entry_time_text is not null and {{ parse_instant('entry_time_text') }} is null then 'unparseable entry_time'
-            when exit_time_text is not null and {{ parse_instant('exit_time_text') }} is null then 'unparseable exit_time'
+            when nullif(trim(symbol), '') is null or nullif({{ base_symbol('symbol') }}, '') is null then 'missing symbol'
+            when entry_time_text is not null and {{ parse_instant('entry_time_text') }} is null
+                then 'unparseable entry_time (' || entry_time_shape || ')'
+            when exit_time_text is not null and {{ parse_instant('exit_time_text') }} is null
+                then 'unparseable exit_time (' || exit_time_shape || ')'
             when qty_text is not null and qty is null then 'non-numeric qty'
             when qty <= 0 then 'non-positive qty'
+            when entry_price_text is not null and entry_price is null then 'non-numeric entry_price'
+            when exit_price_text is not null and exit_price is null then 'non-numeric exit_price'
+            when entry_price <= 0 then 'non-positive entry_price'
+            when exit_price <= 0 then 'non-positive exit_price'
+            -- R6: a reentries value that is not a list (an object, a string, a number)
+            -- would lose its items without a trace; JSON null is no reentries
+            when reentries_text is not null and reentries_length is null then 'reentries is not a list'
         end as quarantine_reason,
         raw_content,
         entry_price,

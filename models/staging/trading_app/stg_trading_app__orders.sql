@@ -21,7 +21,7 @@ typed as (
         trim(symbol) as symbol,
         {{ base_symbol('symbol') }} as base_symbol,
         lower(trim(side)) as side,
-        lower(trim(order_type)) as order_type,
+        nullif(lower(trim(order_type)), '') as order_type,
         lower(trim(status)) as status_raw,
         case lower(trim(status))
             when 'amo' then 'pending'
@@ -38,7 +38,7 @@ typed as (
         end as status,
         coalesce(nullif(lower(trim(trade_mode)), ''), '{{ var("default_trade_mode") }}') as trade_mode,
         lower(trim(orig_source)) as orig_source,
-        lower(trim(entry_type)) as recorded_entry_type,
+        nullif(lower(trim(entry_type)), '') as recorded_entry_type,
         coalesce(reason, failure_reason, rejection_reason, cancelled_reason) as reason,
         metadata,
         {{ to_quantity('quantity') }} as quantity,
@@ -70,6 +70,19 @@ typed as (
         quantity as quantity_text,
         id as id_text,
         user_id as user_id_text,
+        {{ to_number('id') }} as id_number,
+        {{ to_number('user_id') }} as user_id_number,
+        {{ json_text('metadata', 'rsi_level') }} as metadata_rsi_level_text,
+        {{ json_text('metadata', 'reentry_level') }} as metadata_reentry_level_text,
+        {{ json_text('metadata', 'level') }} as metadata_level_text,
+        {{ json_text('metadata', 'rsi') }} as metadata_rsi_text,
+        {{ json_text('metadata', 'rsi10') }} as metadata_rsi10_text,
+        {{ json_text('metadata', 'price') }} as metadata_price_text,
+        {{ value_shape('placed_at') }} as placed_at_shape,
+        {{ value_shape('updated_at') }} as updated_at_shape,
+        {{ value_shape('filled_at') }} as filled_at_shape,
+        {{ value_shape('execution_time') }} as execution_time_shape,
+        {{ value_shape('closed_at') }} as closed_at_shape,
         {{ row_as_json('source') }} as raw_content
     from source
 
@@ -95,28 +108,53 @@ normalised as (
         -- R4.3: level, RSI and decision close as the order's own metadata gives them
         coalesce(metadata_rsi_level, metadata_reentry_level, metadata_level) as metadata_reentry_level_any,
         coalesce(metadata_rsi, metadata_rsi10) as metadata_reentry_rsi,
-        -- R6: why the row cannot be used, first reason wins
+        -- R6: why the row cannot be used, first reason wins; every value a data
+        -- test of the marts would reject is a reason here, never a failed build
         case
             when nullif(trim(id_text), '') is null then 'missing id'
+            when order_id is null and id_number is not null then 'non-integer id'
             when order_id is null then 'non-numeric id'
             when nullif(trim(user_id_text), '') is null then 'missing user_id'
+            when user_id is null and user_id_number is not null then 'non-integer user_id'
             when user_id is null then 'non-numeric user_id'
-            when nullif(symbol, '') is null then 'missing symbol'
+            when nullif(symbol, '') is null or nullif(base_symbol, '') is null then 'missing symbol'
             when nullif(trim(placed_at_text), '') is null then 'missing placed_at'
-            when placed_at is null then 'unparseable placed_at'
+            when placed_at is null then 'unparseable placed_at (' || placed_at_shape || ')'
             when side is null or side not in ('buy', 'sell') then 'unknown side'
             when status is null then 'unknown status'
+            when trade_mode not in ('broker', 'paper') then 'unknown trade_mode'
+            when order_type not in ('market', 'limit') then 'unknown order_type'
+            when recorded_entry_type not in ('initial', 'reentry', 'manual', 'exit') then 'unknown entry_type'
             when quantity is null then 'non-numeric quantity'
             when quantity <= 0 then 'non-positive quantity'
             when nullif(trim(execution_qty_text), '') is not null and execution_qty is null then 'non-numeric execution_qty'
             when nullif(trim(execution_price_text), '') is not null and execution_price is null then 'non-numeric execution_price'
             when nullif(trim(price_text), '') is not null and price is null then 'non-numeric price'
             when nullif(trim(avg_price_text), '') is not null and avg_price is null then 'non-numeric avg_price'
-            when nullif(trim(updated_at_text), '') is not null and updated_at is null then 'unparseable updated_at'
-            when nullif(trim(filled_at_text), '') is not null and recorded_filled_at is null then 'unparseable filled_at'
-            when nullif(trim(execution_time_text), '') is not null and execution_time is null then 'unparseable execution_time'
-            when nullif(trim(closed_at_text), '') is not null and closed_at is null then 'unparseable closed_at'
+            when nullif(trim(updated_at_text), '') is not null and updated_at is null
+                then 'unparseable updated_at (' || updated_at_shape || ')'
+            when nullif(trim(filled_at_text), '') is not null and recorded_filled_at is null
+                then 'unparseable filled_at (' || filled_at_shape || ')'
+            when nullif(trim(execution_time_text), '') is not null and execution_time is null
+                then 'unparseable execution_time (' || execution_time_shape || ')'
+            when nullif(trim(closed_at_text), '') is not null and closed_at is null
+                then 'unparseable closed_at (' || closed_at_shape || ')'
+            when updated_at < placed_at then 'updated_at before placed_at'
+            when execution_time < placed_at then 'execution_time before placed_at'
+            when recorded_filled_at < placed_at then 'filled_at before placed_at'
             when not is_metadata_valid then 'unparseable metadata JSON'
+            when
+                (metadata_rsi_level_text is not null and metadata_rsi_level is null)
+                or (metadata_reentry_level_text is not null and metadata_reentry_level is null)
+                or (metadata_level_text is not null and metadata_level is null)
+                or (metadata_rsi_text is not null and metadata_rsi is null)
+                or (metadata_rsi10_text is not null and metadata_rsi10 is null)
+                or (metadata_price_text is not null and metadata_price is null)
+                then 'non-numeric metadata level, rsi or price'
+            when coalesce(metadata_rsi_level, metadata_reentry_level, metadata_level) not in (30, 20, 10)
+                then 'unknown metadata reentry level'
+            when coalesce(metadata_rsi, metadata_rsi10) not between 0 and 100 then 'metadata rsi out of range'
+            when metadata_price <= 0 then 'non-positive metadata price'
         end as quarantine_reason
     from typed
 

@@ -47,6 +47,10 @@ typed as (
         avg_price as avg_price_text,
         exit_price as exit_price_text,
         reentry_count as reentry_count_text,
+        {{ to_number('id') }} as id_number,
+        {{ to_number('user_id') }} as user_id_number,
+        {{ value_shape('opened_at') }} as opened_at_shape,
+        {{ value_shape('closed_at') }} as closed_at_shape,
         {{ row_as_json('source') }} as raw_content
     from source
 
@@ -71,15 +75,20 @@ final as (
         end as reentries_shape,
         case
             when nullif(trim(id_text), '') is null then 'missing id'
+            when app_position_id is null and id_number is not null then 'non-integer id'
             when app_position_id is null then 'non-numeric id'
             when nullif(trim(user_id_text), '') is null then 'missing user_id'
+            when user_id is null and user_id_number is not null then 'non-integer user_id'
             when user_id is null then 'non-numeric user_id'
-            when nullif(symbol, '') is null then 'missing symbol'
-            when nullif(trim(opened_at_text), '') is not null and opened_at is null then 'unparseable opened_at'
-            when nullif(trim(closed_at_text), '') is not null and closed_at is null then 'unparseable closed_at'
+            when nullif(symbol, '') is null or nullif(base_symbol, '') is null then 'missing symbol'
+            when nullif(trim(opened_at_text), '') is not null and opened_at is null
+                then 'unparseable opened_at (' || opened_at_shape || ')'
+            when nullif(trim(closed_at_text), '') is not null and closed_at is null
+                then 'unparseable closed_at (' || closed_at_shape || ')'
             when nullif(trim(quantity_text), '') is not null and quantity is null then 'non-numeric quantity'
             when nullif(trim(avg_price_text), '') is not null and avg_price is null then 'non-numeric avg_price'
             when nullif(trim(exit_price_text), '') is not null and exit_price is null then 'non-numeric exit_price'
+            when exit_price <= 0 then 'non-positive exit_price'
             when nullif(trim(reentry_count_text), '') is not null and recorded_reentry_count is null then 'non-numeric reentry_count'
             when not is_reentries_valid then 'unparseable reentries JSON'
         end as quarantine_reason,
