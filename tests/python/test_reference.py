@@ -1,0 +1,249 @@
+"""The marts against the independent reference implementation (tests/python/reference.py).
+
+On the end-to-end warehouse (fixture `built`: 20,000 generated orders, loaded and
+built once per session) the reference re-derives every order, position cycle and
+daily P&L row from the raw folder alone, and each mart must agree with it
+exactly: every row, every compared column. Floats agree within 1e-6 relative or
+1e-6 absolute; NULL must meet NULL. A mismatch prints a few rows with both values.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import pytest
+
+import reference
+from conftest import record_summary
+
+EXAMPLES = 8
+
+ORDER_COLUMNS = ["entry_type", "user_id", "base_symbol", "trade_mode", "cycle_number",
+                 "parent_order_id", "is_executed", "oversold_qty", "charges"]
+POSITION_R5_COLUMNS = [
+    "initial_order_id", "status", "close_source", "initial_entry_price", "initial_qty",
+    "reentry_count", "total_reentry_qty", "avg_reentry_price", "last_reentry_price",
+    "reentry_discount_pct", "avg_entry_price", "total_bought_qty", "total_sold_qty",
+    "marker_closed_qty", "held_qty", "realized_pnl", "realized_pnl_pct", "holding_days",
+    "opened_at", "closed_at"]
+POSITION_R8_COLUMNS = [
+    "exit_vwap", "pnl_without_reentries", "reentry_pnl", "peak_cost_basis",
+    "return_on_peak_capital_pct", "charges", "net_realized_pnl", "exit_reason"]
+DAILY_COLUMNS = ["realized_pnl", "charges", "net_pnl", "cumulative_realized_pnl",
+                 "cumulative_net_pnl", "drawdown"]
+
+
+def same(left: Any, right: Any) -> bool:
+    """Equal; numbers within 1e-6 relative or 1e-6 absolute; NULL only meets NULL."""
+    if left is None or right is None:
+        return left is None and right is None
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left == right
+    if isinstance(left, (int, float, Decimal)) and isinstance(right, (int, float, Decimal)):
+        return math.isclose(float(left), float(right), rel_tol=1e-6, abs_tol=1e-6)
+    return left == right
+
+
+def mismatches(reference_rows: dict[Any, dict[str, Any]], mart_rows: dict[Any, dict[str, Any]],
+               columns: list[str]) -> dict[str, list[tuple[Any, Any, Any]]]:
+    """Per column: (key, reference value, mart value) of every row that differs; rows in
+    one side only are reported under '<row>'."""
+    found: dict[str, list[tuple[Any, Any, Any]]] = {}
+    for key in sorted(set(reference_rows) | set(mart_rows), key=repr):
+        ref, mart = reference_rows.get(key), mart_rows.get(key)
+        if ref is None or mart is None:
+            found.setdefault("<row>", []).append((key, ref is not None, mart is not None))
+            continue
+        for column in columns:
+            if not same(ref[column], mart[column]):
+                found.setdefault(column, []).append((key, ref[column], mart[column]))
+    return found
+
+
+def report(found: dict[str, list[tuple[Any, Any, Any]]], what: str) -> str:
+    lines = [f"{what}: reference and mart disagree"]
+    for column, rows in found.items():
+        lines.append(f"  {column}: {len(rows)} rows, e.g. (key, reference, mart):")
+        lines.extend(f"    {row}" for row in rows[:EXAMPLES])
+    return "\n".join(lines)
+
+
+def assert_agree(found: dict[str, list[tuple[Any, Any, Any]]], what: str,
+                 columns: list[str]) -> None:
+    relevant = {c: rows for c, rows in found.items() if c in columns or c == "<row>"}
+    assert not relevant, report(relevant, what)
+
+
+# --------------------------------------------------------------------------
+# Fixtures: the reference derivation and the marts, read once
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def derivation(built: dict[str, Path]) -> reference.Derivation:
+    return reference.derive(built["raw"])
+
+
+def fetch(built: dict[str, Path], sql: str) -> list[dict[str, Any]]:
+    con = duckdb.connect(str(built["warehouse"]), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        rel = con.sql(sql)
+        return [dict(zip(rel.columns, row)) for row in rel.fetchall()]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def mart_orders(built: dict[str, Path]) -> dict[Any, dict[str, Any]]:
+    return {r["order_id"]: r for r in fetch(built, "select * from marts.fct_orders")}
+
+
+@pytest.fixture(scope="module")
+def mart_positions(built: dict[str, Path]) -> dict[Any, dict[str, Any]]:
+    rows = fetch(built, "select * from marts.fct_positions")
+    return {(r["user_id"], r["base_symbol"], r["trade_mode"], r["cycle_number"]): r for r in rows}
+
+
+@pytest.fixture(scope="module")
+def mart_daily(built: dict[str, Path]) -> dict[Any, dict[str, Any]]:
+    rows = fetch(built, "select * from marts.fct_daily_pnl")
+    return {(r["user_id"], r["trade_mode"], r["trading_date"]): r for r in rows}
+
+
+def reference_orders(d: reference.Derivation) -> dict[Any, dict[str, Any]]:
+    rows = {}
+    for order_id, order in d.orders.items():
+        typed = d.typed[order_id]
+        rows[order_id] = {
+            "entry_type": typed.entry_type, "user_id": order.user_id,
+            "base_symbol": order.base_symbol, "trade_mode": order.trade_mode,
+            "cycle_number": typed.cycle_number, "parent_order_id": typed.parent_order_id,
+            "is_executed": order.is_executed, "oversold_qty": typed.oversold_qty,
+            "charges": reference.charges(order, d.params),
+        }
+    return rows
+
+
+def reference_positions(d: reference.Derivation) -> dict[Any, dict[str, Any]]:
+    return {key: vars(position) for key, position in d.positions.items()}
+
+
+def reference_daily(d: reference.Derivation) -> dict[Any, dict[str, Any]]:
+    return {key: vars(row) for key, row in d.daily.items()}
+
+
+# --------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------
+
+
+def test_reference_reproduces_the_worked_example(tmp_path: Path) -> None:
+    """R5/R8 worked example, through the reference's own walk: 10 @ 2500, reentry 5 @ 2400,
+    reentry 3 @ 2300, one sell of 18 @ 2450."""
+    params = reference.load_params()
+    start = dt.datetime(2025, 1, 6, 4, 0, tzinfo=dt.timezone.utc)
+
+    def order(oid: int, side: str, qty: int, price: float, minutes: int) -> reference.Order:
+        at = start + dt.timedelta(minutes=minutes)
+        return reference.Order(
+            id=oid, user_id=1, symbol="RELIANCE-EQ", base_symbol="RELIANCE", trade_mode="broker",
+            side=side, status="closed", quantity=Decimal(qty), filled_qty=Decimal(qty),
+            fill_price=price, filled_at=at, placed_at=at, updated_at=None, is_manual=False,
+            order_id=None, broker_order_id=None, recorded_entry_type=None, metadata={},
+            source_file="x.csv")
+
+    events = [order(1, "buy", 10, 2500, 0), order(2, "buy", 5, 2400, 60),
+              order(3, "buy", 3, 2300, 120), order(4, "sell", 18, 2450, 180)]
+    typed, cycles = reference.walk_book((1, "RELIANCE", "broker"), events, params)
+    assert [typed[i].entry_type for i in (1, 2, 3, 4)] == ["initial", "reentry", "reentry", "exit"]
+    position = reference.position_metrics(cycles[0], typed, params)
+    assert round(reference.cost_events(cycles[0])[2].avg_after, 2) == 2438.89
+    assert (position.reentry_count, round(position.avg_reentry_price, 2),
+            position.last_reentry_price, round(position.reentry_discount_pct, 2)) == (2, 2362.50, 2300, -5.50)
+    assert round(position.realized_pnl, 2) == 200.00 and position.exit_vwap == 2450
+    assert round(position.pnl_without_reentries, 2) == -500.00
+    assert round(position.reentry_pnl, 2) == 700.00
+    assert round(position.peak_cost_basis, 2) == 43900.00
+    assert round(position.return_on_peak_capital_pct, 4) == 0.4556
+    assert round(position.charges, 2) == 88.00 and round(position.net_realized_pnl, 2) == 112.00
+
+
+def write_raw(raw: Path, orders: list[dict[str, Any]], positions: list[dict[str, Any]]) -> None:
+    for folder, name, rows in (("orders", "orders_a.csv", orders),
+                               ("positions", "positions_a.csv", positions)):
+        (raw / folder).mkdir(parents=True)
+        columns = list(dict.fromkeys(c for row in rows for c in row))
+        with open(raw / folder / name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    (raw / "trade_history").mkdir()
+    (raw / "trade_history" / "trades_history.json").write_text('{"trades": []}')
+
+
+def test_reference_reads_positions_markers_and_the_naive_utc_window(tmp_path: Path) -> None:
+    """R6 on a hand-written raw folder: a positions row closes the cycle (priced at its
+    exit_price, its exit_reason), a later sell attaches to it; inside the naive-UTC window
+    naive order times are UTC, so 18:40 is the next India day."""
+    buy = {"id": 1, "user_id": 7, "symbol": "reliance.ns", "side": "BUY", "order_type": "market",
+           "quantity": 10, "price": "", "status": "closed", "placed_at": "2025-01-06T10:00:00",
+           "execution_price": 100, "execution_qty": 10, "execution_time": "2025-01-06T10:00:00"}
+    sell = dict(buy, id=2, side="sell", execution_price=120, placed_at="2025-01-07T18:40:00",
+                execution_time="2025-01-07T18:40:00")
+    marker = {"id": 1, "user_id": 7, "symbol": "RELIANCE-EQ", "quantity": 0,
+              "opened_at": "2025-01-06T10:00:00", "closed_at": "2025-01-07T10:00:00+05:30",
+              "exit_price": 110, "exit_reason": " target_hit "}
+    write_raw(tmp_path / "raw", [buy, sell], [marker])
+    params = reference.load_params(naive_utc_from="2025-01-01 00:00:00",
+                                   naive_utc_until="2025-02-01 00:00:00")
+    d = reference.derive(tmp_path / "raw", params)
+    assert d.orders[1].filled_at == dt.datetime(2025, 1, 6, 10, 0, tzinfo=dt.timezone.utc)
+    position = d.positions[(7, "RELIANCE", "broker", 1)]
+    assert (position.close_source, position.exit_reason) == ("positions_table", "TARGET_HIT")
+    assert position.realized_pnl == 100.0 and position.exit_vwap == 110.0
+    assert d.typed[2].is_attached_exit and d.typed[2].oversold_qty == 10
+    assert position.charges == 1.0 + 1.2  # the attached sell's charges count in the cycle
+    days = {key[2]: row.realized_pnl for key, row in d.daily.items()}
+    assert days == {dt.date(2025, 1, 6): 0.0, dt.date(2025, 1, 7): 100.0, dt.date(2025, 1, 8): 0.0}
+    outside = reference.derive(tmp_path / "raw")  # default: empty window, naive is India time
+    assert outside.orders[1].filled_at == dt.datetime(2025, 1, 6, 4, 30, tzinfo=dt.timezone.utc)
+
+
+def test_orders_agree_with_reference(derivation: reference.Derivation,
+                                     mart_orders: dict[Any, dict[str, Any]]) -> None:
+    """R1-R3, R8.4 for every order: entry type, book and cycle, executed, charges."""
+    found = mismatches(reference_orders(derivation), mart_orders, ORDER_COLUMNS)
+    record_summary(f"reference vs fct_orders: {len(mart_orders)} orders, "
+                   f"{sum(len(v) for v in found.values())} differing values")
+    assert_agree(found, "fct_orders", ORDER_COLUMNS)
+
+
+def test_positions_r5_agree_with_reference(derivation: reference.Derivation,
+                                           mart_positions: dict[Any, dict[str, Any]]) -> None:
+    """R2/R5 (+ R6 positions markers) for every cycle."""
+    found = mismatches(reference_positions(derivation), mart_positions, POSITION_R5_COLUMNS)
+    record_summary(f"reference vs fct_positions (R5): {len(mart_positions)} cycles, "
+                   f"{sum(len(v) for v in found.values())} differing values")
+    assert_agree(found, "fct_positions R5", POSITION_R5_COLUMNS)
+
+
+def test_positions_r8_agree_with_reference(derivation: reference.Derivation,
+                                           mart_positions: dict[Any, dict[str, Any]]) -> None:
+    """R8.1-R8.5 for every cycle (NULL while open)."""
+    found = mismatches(reference_positions(derivation), mart_positions, POSITION_R8_COLUMNS)
+    assert_agree(found, "fct_positions R8", POSITION_R8_COLUMNS)
+
+
+def test_daily_pnl_agrees_with_reference(derivation: reference.Derivation,
+                                         mart_daily: dict[Any, dict[str, Any]]) -> None:
+    """R8.6 for every (user, trade mode, India date)."""
+    found = mismatches(reference_daily(derivation), mart_daily, DAILY_COLUMNS)
+    record_summary(f"reference vs fct_daily_pnl: {len(mart_daily)} days, "
+                   f"{sum(len(v) for v in found.values())} differing values")
+    assert_agree(found, "fct_daily_pnl", DAILY_COLUMNS)
