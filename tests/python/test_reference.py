@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import pytest
