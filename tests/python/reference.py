@@ -1,8 +1,8 @@
 """An independent reference implementation of the derivation rules, in plain Python.
 
 It reads a raw folder exactly as ``shared/spec/raw-data.md`` describes it and
-applies ``shared/spec/rules.md`` (R1-R3, R4.1, R5, R6's positions markers and
-naive-UTC window, R8.1-R8.6) with the rule parameters read from the vars of
+applies ``shared/spec/rules.md`` (R1-R5, R6's positions markers and naive-UTC
+window, R7, R8.1-R8.6) with the rule parameters read from the vars of
 ``dbt_project.yml``. It is written from the spec, not from the SQL: each rule is
 one small function below, named after it. The tests use it twice:
 
@@ -10,8 +10,9 @@ one small function below, named after it. The tests use it twice:
 - ``test_reference.py``: the marts of a built warehouse must agree with it, exactly.
 
 Choices where the spec leaves one open follow DECISIONS.md and are marked
-"choice" in the docstrings. Not covered: R4.2-R4.4 (history item matching,
-levels), R7 and R9 (no fills table in exported folders).
+"choice" in the docstrings. Not covered: R6's quarantine bookkeeping (invalid
+rows are simply not used here), R8.7 (metrics over the marts) and R9 (no fills
+table or second source in an exported folder).
 
 Times are ``datetime`` instants (aware, UTC); quantities are ``Decimal`` (the
 walk tests ``held == 0``); prices and money are ``float``.
@@ -63,6 +64,8 @@ class Params:
     default_trade_mode: str
     exit_attach_hours: float
     trade_match_minutes: float
+    reentry_match_minutes: float
+    daily_reentry_cap: int
     charge_pct: float
     naive_utc_from: Optional[dt.datetime]
     naive_utc_until: Optional[dt.datetime]
@@ -82,6 +85,8 @@ def load_params(project_file: Path = PROJECT / "dbt_project.yml", **overrides: A
         default_trade_mode=str(vars_["default_trade_mode"]),
         exit_attach_hours=float(vars_["exit_attach_hours"]),
         trade_match_minutes=float(vars_["trade_match_minutes"]),
+        reentry_match_minutes=float(vars_["reentry_match_minutes"]),
+        daily_reentry_cap=int(vars_["daily_reentry_cap"]),
         charge_pct=float(vars_["charge_pct"]),
         naive_utc_from=naive(vars_.get("naive_utc_from")),
         naive_utc_until=naive(vars_.get("naive_utc_until")),
@@ -352,6 +357,7 @@ class HistoryTrade:
     reentry_qty: Decimal
     order_ids: tuple[str, ...]
     data: dict[str, Any]
+    items: list[dict[str, Any]]
     user_id: Optional[int] = None  # R4.1
 
     @property
@@ -402,7 +408,7 @@ def normalise_trade(data: dict[str, Any], file: str, index: int, file_user: Opti
         exit_reason=to_text(data.get("exit_reason")),
         qty=to_decimal(data.get("qty")),
         reentry_qty=sum((item_qty(i) for i in items if isinstance(i, dict)), ZERO),
-        order_ids=ids, data=data,
+        order_ids=ids, data=data, items=[i for i in items if isinstance(i, dict)],
     )
 
 
@@ -637,6 +643,198 @@ def walk_book(book: tuple[int, str, str], events: list[Order | Marker], params: 
 
 
 # --------------------------------------------------------------------------
+# R4.2-R4.4 Reentry detail
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryItem:
+    """One reentry item of an attributed history trade (R4.2: after de-duplication)."""
+    id: str  # <file>#<trade position>#<item position>, both 1-based (the loader's id)
+    user_id: int
+    base_symbol: str
+    at: dt.datetime  # its `time`
+    qty: Optional[Decimal]
+    level: Optional[float]
+    rsi: Optional[float]
+    price: Optional[float]
+    order_id: Optional[str]
+    position: tuple[str, int, int]  # file, trade position, item position
+
+
+def history_items(trades: list[HistoryTrade], params: Params) -> list[HistoryItem]:
+    """The reentry items of attributed trades, valid ones only (R6: an item without a
+    readable `time`, or with a non-numeric qty / level / rsi / price, is quarantined)."""
+    items = []
+    for trade in trades:
+        if trade.user_id is None:
+            continue  # R4.1: unattributed trades are used for nothing user-specific
+        for position, raw in enumerate(trade.items, start=1):
+            try:
+                at = instant(raw.get("time"), params)
+                if at is None:
+                    raise Invalid("missing time")
+                items.append(HistoryItem(
+                    id=f"trade_history/{trade.file}#{trade.index + 1}#{position}",
+                    user_id=trade.user_id, base_symbol=trade.base_symbol, at=at,
+                    qty=to_decimal(raw.get("qty")), level=to_float(raw.get("level")),
+                    rsi=to_float(raw.get("rsi")), price=to_float(raw.get("price")),
+                    order_id=to_text(raw.get("order_id")),
+                    position=(trade.file, trade.index, position)))
+            except Invalid:
+                continue
+    return items
+
+
+def deduplicate_items(items: list[HistoryItem]) -> list[HistoryItem]:
+    """R4.2: one item per (user, base symbol, time, qty, level); the app copied each item
+    into every open trade of the symbol. Choice (DECISIONS.md): the first copy by file,
+    trade position, item position is kept."""
+    kept: dict[tuple[Any, ...], HistoryItem] = {}
+    for item in sorted(items, key=lambda i: i.position):
+        kept.setdefault((item.user_id, item.base_symbol, item.at, item.qty, item.level), item)
+    return list(kept.values())
+
+
+@dataclass
+class ReentryDetail:
+    """R4.3 / R4.4 for one reentry-typed order."""
+    history_item_id: Optional[str] = None
+    match_method: Optional[str] = None  # 'order_id', 'time' or None
+    level: Optional[float] = None
+    rsi: Optional[float] = None
+    decision_close: Optional[float] = None
+    reentry_number: Optional[int] = None
+
+
+def first_present(metadata: dict[str, Any], keys: tuple[str, ...]) -> Optional[float]:
+    for key in keys:
+        value = metadata.get(key)
+        if not is_null(value):
+            try:
+                return to_float(value)
+            except Invalid:
+                return None
+    return None
+
+
+def greedy_pairs(candidates: list[tuple[tuple[Any, ...], int, str]],
+                 taken_orders: set[int], taken_items: set[str]) -> list[tuple[int, str]]:
+    """Pairs (order id, item id) taken greedily in the order of their sort key, each order
+    and each item at most once."""
+    pairs = []
+    for _, order_id, item_id in sorted(candidates):
+        if order_id not in taken_orders and item_id not in taken_items:
+            taken_orders.add(order_id)
+            taken_items.add(item_id)
+            pairs.append((order_id, item_id))
+    return pairs
+
+
+def match_reentries(orders: list[Order], items: list[HistoryItem], params: Params
+                    ) -> dict[int, tuple[HistoryItem, str]]:
+    """R4.3: each reentry-typed order (executed or not) to at most one history item of the
+    same user and base symbol: first the item whose order_id is the order's order_id or
+    broker_order_id, then the nearest `time` to placed_at within reentry_match_minutes
+    (inclusive), equal quantity preferred; greedy by (time distance, quantity differs,
+    order id, item id)."""
+    by_pair: dict[tuple[int, str], list[HistoryItem]] = defaultdict(list)
+    for item in items:
+        by_pair[(item.user_id, item.base_symbol)].append(item)
+    item_by_id = {item.id: item for item in items}
+    window = params.reentry_match_minutes * 60
+
+    def key(order: Order, item: HistoryItem) -> tuple[Any, ...]:
+        distance = abs((item.at - order.placed_at).total_seconds())
+        return (distance, item.qty != order.quantity, order.id, item.id)
+
+    by_id, by_time = [], []
+    for order in orders:
+        refs = {r for r in (order.order_id, order.broker_order_id) if r is not None}
+        for item in by_pair.get((order.user_id, order.base_symbol), []):
+            if item.order_id is not None and item.order_id in refs:
+                by_id.append((key(order, item), order.id, item.id))
+            elif abs((item.at - order.placed_at).total_seconds()) <= window:
+                by_time.append((key(order, item), order.id, item.id))
+    taken_orders: set[int] = set()
+    taken_items: set[str] = set()
+    matched: dict[int, tuple[HistoryItem, str]] = {}
+    for method, candidates in (("order_id", by_id), ("time", by_time)):
+        for order_id, item_id in greedy_pairs(candidates, taken_orders, taken_items):
+            matched[order_id] = (item_by_id[item_id], method)
+    return matched
+
+
+def reentry_details(orders: dict[int, Order], typed: dict[int, TypedOrder],
+                    items: list[HistoryItem], params: Params) -> dict[int, ReentryDetail]:
+    """R4.3 (level, RSI and decision close: metadata first, each field on its own, else the
+    matched item) and R4.4 (executed reentries numbered per cycle by fill time, then id)."""
+    reentry_orders = [o for o in orders.values() if typed[o.id].entry_type == "reentry"]
+    matched = match_reentries(reentry_orders, items, params)
+    details = {}
+    for order in reentry_orders:
+        item, method = matched.get(order.id, (None, None))
+        meta = order.metadata
+        level = first_present(meta, ("rsi_level", "reentry_level", "level"))
+        rsi = first_present(meta, ("rsi", "rsi10"))
+        close = first_present(meta, ("price",))
+        details[order.id] = ReentryDetail(
+            history_item_id=item.id if item else None, match_method=method,
+            level=level if level is not None else (item.level if item else None),
+            rsi=rsi if rsi is not None else (item.rsi if item else None),
+            decision_close=close if close is not None else (item.price if item else None))
+    per_cycle: dict[tuple[Any, ...], list[Order]] = defaultdict(list)
+    for order in reentry_orders:
+        if order.is_executed:
+            per_cycle[order.book + (typed[order.id].cycle_number,)].append(order)
+    for cycle_orders in per_cycle.values():
+        for number, order in enumerate(sorted(cycle_orders, key=lambda o: (o.filled_at, o.id)), 1):
+            details[order.id].reentry_number = number
+    return details
+
+
+# --------------------------------------------------------------------------
+# R7 Daily reentry activity
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class DailyReentries:
+    user_id: int
+    base_symbol: str
+    trade_mode: str
+    trading_date: dt.date
+    executed_reentries: int = 0
+    attempted_reentries: int = 0
+    distinct_levels: int = 0
+    is_over_cap: bool = False
+    has_repeated_level: bool = False
+
+
+def daily_reentries(orders: dict[int, Order], details: dict[int, ReentryDetail],
+                    params: Params) -> dict[tuple[int, str, str, dt.date], DailyReentries]:
+    """R7: per (book, India date of placed_at) with any reentry-typed order: executed and
+    attempted reentries, distinct levels of the executed ones, over the daily cap, and
+    a level executed twice that day."""
+    days: dict[tuple[int, str, str, dt.date], DailyReentries] = {}
+    levels: dict[tuple[int, str, str, dt.date], list[float]] = defaultdict(list)
+    for order_id, detail in details.items():
+        order = orders[order_id]
+        key = order.book + (market_date(order.placed_at, params),)
+        day = days.setdefault(key, DailyReentries(*key))
+        day.attempted_reentries += 1
+        if order.is_executed:
+            day.executed_reentries += 1
+            if detail.level is not None:
+                levels[key].append(detail.level)
+    for key, day in days.items():
+        day.distinct_levels = len(set(levels[key]))
+        day.is_over_cap = day.executed_reentries > params.daily_reentry_cap
+        day.has_repeated_level = len(set(levels[key])) < len(levels[key])
+    return days
+
+
+# --------------------------------------------------------------------------
 # R5 / R8.1-R8.5 Position metrics
 # --------------------------------------------------------------------------
 
@@ -711,6 +909,7 @@ class Position:
     realized_pnl: float
     realized_pnl_pct: Optional[float]
     holding_days: Optional[int]
+    max_level_reached: Optional[float]
     exit_vwap: Optional[float]
     pnl_without_reentries: Optional[float]
     reentry_pnl: Optional[float]
@@ -760,7 +959,8 @@ def exit_reason(raw: Optional[Any]) -> Optional[str]:
     return text or None
 
 
-def position_metrics(cycle: Cycle, typed: dict[int, TypedOrder], params: Params) -> Position:
+def position_metrics(cycle: Cycle, typed: dict[int, TypedOrder], params: Params,
+                     details: Optional[dict[int, ReentryDetail]] = None) -> Position:
     """R5 and R8.1-R8.5 for one cycle; R8 columns are NULL while it is open."""
     costed = cost_events(cycle)
     opening = cycle.opening
@@ -781,6 +981,9 @@ def position_metrics(cycle: Cycle, typed: dict[int, TypedOrder], params: Params)
                else (vwap - opening.fill_price) * float(opening.filled_qty))
     peak = peak_cost_basis(costed) if closed else None
     cycle_charges = sum(charges(o, params) for o in cycle.orders) if closed else None
+    # R5: the deepest level reached is the lowest level number (30, 20, 10) reentered at
+    levels = [details[o.id].level for o in reentries
+              if details is not None and details[o.id].level is not None]
     return Position(
         user_id=cycle.book[0], base_symbol=cycle.book[1], trade_mode=cycle.book[2],
         cycle_number=cycle.number, initial_order_id=opening.id,
@@ -801,6 +1004,7 @@ def position_metrics(cycle: Cycle, typed: dict[int, TypedOrder], params: Params)
         holding_days=((market_date(cycle.closed_at, params)  # type: ignore[arg-type]
                        - market_date(opening.filled_at, params)).days  # type: ignore[arg-type]
                       if closed else None),
+        max_level_reached=min(levels, default=None),
         exit_vwap=vwap,
         pnl_without_reentries=without,
         reentry_pnl=None if without is None else pnl - without,
@@ -882,6 +1086,9 @@ class Derivation:
     cycles: dict[tuple[int, str, str, int], Cycle]
     positions: dict[tuple[int, str, str, int], Position]
     daily: dict[tuple[int, str, dt.date], DailyPnl]
+    items: list[HistoryItem]  # R4.2
+    reentries: dict[int, ReentryDetail]  # R4.3 / R4.4 per reentry-typed order id
+    daily_reentries: dict[tuple[int, str, str, dt.date], DailyReentries]  # R7
 
     @property
     def unattributed(self) -> int:
@@ -920,6 +1127,9 @@ def derive(raw: Path, params: Optional[Params] = None) -> Derivation:
         book_typed, book_cycles = walk_book(book, events, params)
         typed.update(book_typed)
         cycles.update((c.key, c) for c in book_cycles)
-    positions = {key: position_metrics(c, typed, params) for key, c in cycles.items()}
+    items = deduplicate_items(history_items(trades, params))
+    reentries = reentry_details(orders, typed, items, params)
+    positions = {key: position_metrics(c, typed, params, reentries) for key, c in cycles.items()}
     daily = daily_pnl(orders, list(cycles.values()), params)
-    return Derivation(params, orders, trades, positions_markers, typed, cycles, positions, daily)
+    return Derivation(params, orders, trades, positions_markers, typed, cycles, positions, daily,
+                      items, reentries, daily_reentries(orders, reentries, params))

@@ -1,8 +1,8 @@
 """The marts against the independent reference implementation (tests/python/reference.py).
 
 On the end-to-end warehouse (fixture `built`: 20,000 generated orders, loaded and
-built once per session) the reference re-derives every order, position cycle and
-daily P&L row from the raw folder alone, and each mart must agree with it
+built once per session) the reference re-derives every order, position cycle, daily
+P&L row and daily reentry row from the raw folder alone, and each mart must agree with it
 exactly: every row, every compared column. Floats agree within 1e-6 relative or
 1e-6 absolute; NULL must meet NULL. A mismatch prints a few rows with both values.
 """
@@ -25,17 +25,21 @@ EXAMPLES = 8
 
 ORDER_COLUMNS = ["entry_type", "user_id", "base_symbol", "trade_mode", "cycle_number",
                  "parent_order_id", "is_executed", "oversold_qty", "charges"]
+REENTRY_COLUMNS = ["history_item_id", "reentry_match_method", "reentry_level", "reentry_rsi",
+                   "decision_close", "reentry_number"]
 POSITION_R5_COLUMNS = [
     "initial_order_id", "status", "close_source", "initial_entry_price", "initial_qty",
     "reentry_count", "total_reentry_qty", "avg_reentry_price", "last_reentry_price",
     "reentry_discount_pct", "avg_entry_price", "total_bought_qty", "total_sold_qty",
     "marker_closed_qty", "held_qty", "realized_pnl", "realized_pnl_pct", "holding_days",
-    "opened_at", "closed_at"]
+    "max_level_reached", "opened_at", "closed_at"]
 POSITION_R8_COLUMNS = [
     "exit_vwap", "pnl_without_reentries", "reentry_pnl", "peak_cost_basis",
     "return_on_peak_capital_pct", "charges", "net_realized_pnl", "exit_reason"]
 DAILY_COLUMNS = ["realized_pnl", "charges", "net_pnl", "cumulative_realized_pnl",
                  "cumulative_net_pnl", "drawdown"]
+DAILY_REENTRY_COLUMNS = ["executed_reentries", "attempted_reentries", "distinct_levels",
+                         "is_over_cap", "has_repeated_level"]
 
 
 def same(left: Any, right: Any) -> bool:
@@ -111,6 +115,12 @@ def mart_positions(built: dict[str, Path]) -> dict[Any, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
+def mart_daily_reentries(built: dict[str, Path]) -> dict[Any, dict[str, Any]]:
+    rows = fetch(built, "select * from marts.fct_daily_reentries")
+    return {(r["user_id"], r["base_symbol"], r["trade_mode"], r["trading_date"]): r for r in rows}
+
+
+@pytest.fixture(scope="module")
 def mart_daily(built: dict[str, Path]) -> dict[Any, dict[str, Any]]:
     rows = fetch(built, "select * from marts.fct_daily_pnl")
     return {(r["user_id"], r["trade_mode"], r["trading_date"]): r for r in rows}
@@ -120,7 +130,12 @@ def reference_orders(d: reference.Derivation) -> dict[Any, dict[str, Any]]:
     rows = {}
     for order_id, order in d.orders.items():
         typed = d.typed[order_id]
+        detail = d.reentries.get(order_id, reference.ReentryDetail())
         rows[order_id] = {
+            "history_item_id": detail.history_item_id,
+            "reentry_match_method": detail.match_method, "reentry_level": detail.level,
+            "reentry_rsi": detail.rsi, "decision_close": detail.decision_close,
+            "reentry_number": detail.reentry_number,
             "entry_type": typed.entry_type, "user_id": order.user_id,
             "base_symbol": order.base_symbol, "trade_mode": order.trade_mode,
             "cycle_number": typed.cycle_number, "parent_order_id": typed.parent_order_id,
@@ -222,6 +237,25 @@ def test_orders_agree_with_reference(derivation: reference.Derivation,
     record_summary(f"reference vs fct_orders: {len(mart_orders)} orders, "
                    f"{sum(len(v) for v in found.values())} differing values")
     assert_agree(found, "fct_orders", ORDER_COLUMNS)
+
+
+def test_reentry_detail_agrees_with_reference(derivation: reference.Derivation,
+                                              mart_orders: dict[Any, dict[str, Any]]) -> None:
+    """R4.2-R4.4 for every reentry-typed order: matched history item and how, level, RSI,
+    decision close, reentry number (NULL on other orders)."""
+    found = mismatches(reference_orders(derivation), mart_orders, REENTRY_COLUMNS)
+    assert_agree(found, "fct_orders reentry detail", REENTRY_COLUMNS)
+
+
+def test_daily_reentries_agree_with_reference(
+        derivation: reference.Derivation,
+        mart_daily_reentries: dict[Any, dict[str, Any]]) -> None:
+    """R7 for every (book, India date of placed_at) with a reentry-typed order."""
+    rows = {key: vars(row) for key, row in derivation.daily_reentries.items()}
+    found = mismatches(rows, mart_daily_reentries, DAILY_REENTRY_COLUMNS)
+    record_summary(f"reference vs fct_daily_reentries: {len(mart_daily_reentries)} book-days, "
+                   f"{sum(len(v) for v in found.values())} differing values")
+    assert_agree(found, "fct_daily_reentries", DAILY_REENTRY_COLUMNS)
 
 
 def test_positions_r5_agree_with_reference(derivation: reference.Derivation,
