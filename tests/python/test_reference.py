@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import math
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +20,7 @@ import duckdb
 import pytest
 
 import reference
-from conftest import record_summary
+from conftest import dbt, python, record_summary
 
 EXAMPLES = 8
 
@@ -281,3 +282,156 @@ def test_daily_pnl_agrees_with_reference(derivation: reference.Derivation,
     record_summary(f"reference vs fct_daily_pnl: {len(mart_daily)} days, "
                    f"{sum(len(v) for v in found.values())} differing values")
     assert_agree(found, "fct_daily_pnl", DAILY_COLUMNS)
+
+
+# --------------------------------------------------------------------------
+# Edge cases the generated data never has, on a hand-written raw folder
+# --------------------------------------------------------------------------
+
+NAIVE_UTC = {"naive_utc_from": "2025-01-13 00:00:00", "naive_utc_until": "2025-01-14 00:00:00"}
+ORDER_FIELDS = ["id", "user_id", "symbol", "side", "order_type", "quantity", "price", "status",
+                "placed_at", "updated_at", "execution_price", "execution_qty", "execution_time",
+                "trade_mode", "orig_source", "order_id", "broker_order_id", "metadata"]
+
+
+def edge_order(oid: int, user: int, symbol: str, side: str, qty: int, fill: Any, at: str,
+               **extra: Any) -> dict[str, Any]:
+    """An executed market order filled at `at` at `fill` (override any column with `extra`)."""
+    row = {"id": oid, "user_id": user, "symbol": symbol, "side": side, "order_type": "market",
+           "quantity": qty, "status": "closed", "placed_at": at, "execution_price": fill,
+           "execution_qty": qty, "execution_time": at}
+    row.update(extra)
+    return row
+
+
+EDGE_ORDERS = [
+    # R2 ties: a buy and a sell at one instant (buy first); two buys at one instant (by id)
+    edge_order(1, 1, "reliance.ns", "buy", 10, 100, "2025-01-06T10:00:00"),
+    edge_order(2, 1, "RELIANCE-EQ", "SELL", 10, 110, "2025-01-06T10:00:00",
+               metadata='{"exit_reason": " target_hit "}'),
+    edge_order(3, 1, "RELIANCE-EQ", "buy", 4, 105, "2025-01-06T11:00:00"),
+    edge_order(4, 1, "RELIANCE-EQ", "buy", 6, 95, "2025-01-06T11:00:00"),
+    edge_order(5, 1, "RELIANCE-EQ", "sell", 10, 101, "2025-01-07T10:00:00"),
+    # R6 positions-table close, then sells 1 s inside and exactly at exit_attach_hours
+    edge_order(10, 2, "INFY-EQ", "buy", 5, 200, "2025-01-07T11:00:00"),
+    edge_order(11, 2, "INFY-EQ", "sell", 2, 205, "2025-01-10T11:59:59"),
+    edge_order(12, 2, "INFY-EQ", "sell", 3, 206, "2025-01-10T12:00:00"),
+    # a sell at the same instant as a positions-table close: the sell closes the cycle
+    edge_order(13, 2, "TCS-EQ", "buy", 5, 300, "2025-01-07T11:00:00"),
+    edge_order(14, 2, "TCS-EQ", "sell", 5, 310, "2025-01-08T12:00:00"),
+    # R4.1 rule 2 history close; R4.3 reentries matched by time (one executed, one failed)
+    edge_order(20, 3, "HDFCBANK-EQ", "buy", 10, 1600, "2025-01-08T14:00:00", order_id="B20"),
+    edge_order(21, 3, "HDFCBANK-EQ", "buy", 5, None, "2025-01-08T15:00:00", status="pending",
+               execution_qty=None, execution_time=None, order_id="B21",
+               updated_at="2025-01-08T15:00:05"),
+    edge_order(22, 3, "HDFCBANK-EQ", "buy", 4, None, "2025-01-08T15:10:00", status="failed",
+               execution_price=None, execution_qty=None, execution_time=None, price=1540),
+    # R1.7 India dates after 18:30 UTC (paper book)
+    edge_order(30, 4, "SBIN-EQ", "buy", 100, 600, "2025-01-09T19:00:00Z", trade_mode="PAPER"),
+    edge_order(31, 4, "SBIN-EQ", "sell", 100, 610, "2025-01-10T18:45:00+00:00", trade_mode="paper"),
+    # R6 naive-UTC window: naive 20:00 inside it is 01:30 India time the next day
+    edge_order(32, 4, "ITC-EQ", "buy", 50, 440, "2025-01-13T20:00:00"),
+    edge_order(33, 4, "ITC-EQ", "sell", 50, 445, "2025-01-14T10:00:00"),
+    # R1.3/R1.4 unpriced status-only fills: the first priced buy sets the average
+    edge_order(40, 5, "WIPRO-EQ", "buy", 10, None, "2025-01-06T10:00:00", status="ongoing",
+               execution_qty=None),
+    edge_order(41, 5, "WIPRO-EQ", "buy", 5, 450, "2025-01-06T12:00:00"),
+    edge_order(42, 5, "WIPRO-EQ", "sell", 15, 460, "2025-01-07T10:00:00"),
+    edge_order(43, 5, "WIPRO-EQ", "buy", 10, None, "2025-01-08T10:00:00", status="ongoing",
+               execution_qty=None),
+    edge_order(44, 5, "WIPRO-EQ", "sell", 10, 470, "2025-01-09T10:00:00"),
+    # R4.1 rule 3 (no ids, one user's buy within 30 minutes); a manual buy opens a cycle
+    edge_order(60, 6, "ONGC-EQ", "buy", 40, 260, "2025-01-15T10:00:10", orig_source="manual"),
+    edge_order(61, 6, "ONGC-EQ", "buy", 20, 250, "2025-01-15T13:00:00"),
+    # R1.1: a base symbol with a dash of its own
+    edge_order(70, 7, "bajaj-auto-eq", "buy", 2, 8900, "2025-01-06T10:00:00"),
+    edge_order(71, 7, "BAJAJ-AUTO.NS", "sell", 2, 9000, "2025-01-07T10:00:00"),
+]
+# R1.8: a newer valid version wins (order 21 filled after its pending version); a newer
+# quarantined one (unknown status) does not
+EDGE_ORDERS_LATER = [
+    edge_order(21, 3, "HDFCBANK-EQ", "buy", 5, 1550, "2025-01-08T15:00:00",
+               execution_time="2025-01-08T15:00:30", order_id="B21",
+               updated_at="2025-01-08T15:01:00"),
+    edge_order(61, 6, "ONGC-EQ", "buy", 20, 250, "2025-01-15T13:00:00", status="bogus",
+               updated_at="2025-01-15T14:00:00"),
+]
+EDGE_POSITIONS = [
+    {"id": 1, "user_id": 2, "symbol": "INFY-EQ", "quantity": 0, "opened_at": "2025-01-07T11:00:00",
+     "closed_at": "2025-01-08T12:00:00", "exit_price": 210, "exit_reason": "manual_exit"},
+    {"id": 2, "user_id": 2, "symbol": "TCS", "quantity": 0, "opened_at": "2025-01-07T11:00:00",
+     "closed_at": "2025-01-08T12:00:00", "exit_price": 999, "exit_reason": "stale"},
+]
+EDGE_HISTORY = {"trades": [
+    {"symbol": "HDFCBANK", "entry_price": 1583.33, "entry_time": "2025-01-08T14:00:00", "qty": 19,
+     "status": "closed", "exit_price": 1650, "exit_time": "2025-01-09T10:00:00+05:30",
+     "exit_reason": "EMA9_TARGET", "order_id": "B20",
+     "reentries": [{"qty": 5, "level": 20, "rsi": 18.5, "price": 1551, "time": "2025-01-08T15:05:00"},
+                   {"qty": 4, "level": 10, "rsi": 9.5, "price": 1541, "time": "2025-01-08T15:12:00"}]},
+    {"symbol": "ONGC", "entry_price": 260, "entry_time": "2025-01-15T10:20:00+05:30", "qty": 40,
+     "status": "closed", "exit_price": 270, "exit_time": "2025-01-16T10:00:00", "reentries": []},
+], "failed_orders": [], "last_run": "2025-01-16T15:35:00.123456"}
+
+
+def write_csv(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fields)
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+
+
+def write_edge_raw(raw: Path) -> None:
+    """The hand-written raw folder: orders (two exports), positions, the history file."""
+    write_csv(raw / "orders" / "orders_a.csv", ORDER_FIELDS, EDGE_ORDERS)
+    write_csv(raw / "orders" / "orders_b.csv", ORDER_FIELDS, EDGE_ORDERS_LATER)
+    write_csv(raw / "positions" / "positions_a.csv",
+              ["id", "user_id", "symbol", "quantity", "opened_at", "closed_at", "exit_price",
+               "exit_reason"], EDGE_POSITIONS)
+    (raw / "trade_history").mkdir()
+    (raw / "trade_history" / "trades_history.json").write_text(json.dumps(EDGE_HISTORY, indent=2))
+
+
+@pytest.fixture(scope="module")
+def edge_cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The hand-written raw folder, loaded and built (`dbt run`) with the naive-UTC window set."""
+    root = tmp_path_factory.mktemp("edge_cases")
+    raw = root / "raw"
+    write_edge_raw(raw)
+    warehouse = root / "warehouse.duckdb"
+    python("load_raw.py", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--quiet")
+    dbt("run", "--vars", json.dumps(NAIVE_UTC), warehouse=warehouse, target_path=root / "target")
+    return {"raw": raw, "warehouse": warehouse}
+
+
+def test_edge_cases_agree_with_reference(edge_cases: dict[str, Path]) -> None:
+    """Every mart row of the hand-written folder (ties, positions-table close and attach
+    window, India dates after 18:30 UTC, the naive-UTC window, unpriced fills, versions,
+    rule 2 and rule 3 attribution, reentry matching) equals the reference."""
+    d = reference.derive(edge_cases["raw"], reference.load_params(**NAIVE_UTC))
+    assert d.positions[(2, "INFY", "broker", 1)].close_source == "positions_table"
+    assert d.typed[11].is_attached_exit and d.typed[12].is_orphan_exit
+    assert d.positions[(2, "TCS", "broker", 1)].close_source == "sell"
+    assert d.positions[(3, "HDFCBANK", "broker", 1)].close_source == "trade_history"
+    assert d.reentries[21].level == 20 and d.reentries[22].level == 10
+    assert d.orders[32].filled_at == dt.datetime(2025, 1, 13, 20, tzinfo=dt.timezone.utc)
+    assert d.positions[(6, "ONGC", "broker", 1)].close_source == "trade_history"
+    assert d.orders[21].is_executed and d.orders[61].status == "closed"
+    assert (7, "BAJAJ-AUTO", "broker", 1) in d.positions
+    orders = {r["order_id"]: r for r in fetch(edge_cases, "select * from marts.fct_orders")}
+    positions = {(r["user_id"], r["base_symbol"], r["trade_mode"], r["cycle_number"]): r
+                 for r in fetch(edge_cases, "select * from marts.fct_positions")}
+    daily = {(r["user_id"], r["trade_mode"], r["trading_date"]): r
+             for r in fetch(edge_cases, "select * from marts.fct_daily_pnl")}
+    daily_reentries = {(r["user_id"], r["base_symbol"], r["trade_mode"], r["trading_date"]): r
+                       for r in fetch(edge_cases, "select * from marts.fct_daily_reentries")}
+    found = {
+        "fct_orders": mismatches(reference_orders(d), orders, ORDER_COLUMNS + REENTRY_COLUMNS),
+        "fct_positions": mismatches(reference_positions(d), positions,
+                                    POSITION_R5_COLUMNS + POSITION_R8_COLUMNS),
+        "fct_daily_pnl": mismatches(reference_daily(d), daily, DAILY_COLUMNS),
+        "fct_daily_reentries": mismatches({k: vars(v) for k, v in d.daily_reentries.items()},
+                                          daily_reentries, DAILY_REENTRY_COLUMNS),
+    }
+    problems = [report(rows, mart) for mart, rows in found.items() if rows]
+    assert not problems, "\n".join(problems)
