@@ -1,9 +1,10 @@
 """Tests for scripts/generate_sample_data.py (the seeded app simulator).
 
 Besides layout, determinism and quirk coverage, these tests re-derive the
-truth from the raw files with a small, independent Python reading of rules
-R1-R4.1 (``shared/spec/rules.md``) and require it to agree with the truth
-files: the generator's promise to the warehouse's end-to-end test.
+truth from the raw files with the independent reference implementation of the
+rules (``tests/python/reference.py``, which ``test_reference.py`` also holds
+the marts to) and require it to agree with the truth files: the generator's
+promise to the warehouse's end-to-end test.
 """
 
 from __future__ import annotations
@@ -21,17 +22,13 @@ from typing import Any, Iterator, Optional
 import duckdb
 import pytest
 
+import reference
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_sample_data.py"
 SMALL = ["--orders", "3000", "--quiet"]
+PARAMS = reference.load_params()
 
-SERIES = {"EQ", "BE", "BL", "BZ", "SM", "ST"}
-STATUS = {
-    "amo": "pending", "pending_execution": "pending", "pending": "pending", "sell": "pending",
-    "ongoing": "ongoing", "closed": "closed", "failed": "failed",
-    "retry_pending": "failed", "rejected": "failed", "cancelled": "cancelled",
-    "canceled": "cancelled",
-}
 ORDERS_TRUTH_COLS = ["order_id", "user_id", "base_symbol", "trade_mode", "entry_type",
                      "cycle_number", "is_executed"]
 POSITIONS_TRUTH_COLS = ["user_id", "base_symbol", "trade_mode", "cycle_number",
@@ -77,30 +74,14 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 # --------------------------------------------------------------------------
 
 
-def parse_ts(value: Any) -> Optional[int]:
-    """Seconds on India wall-clock time; naive values are India time."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        stamp = value
-    else:
-        stamp = dt.datetime.fromisoformat(str(value))
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30)))
-        stamp = stamp.replace(tzinfo=None)
-    return int((stamp - dt.datetime(1970, 1, 1)).total_seconds())
+def parse_ts(value: Any) -> Optional[dt.datetime]:
+    """An instant (R1.7: naive values are India time)."""
+    return reference.instant(value, PARAMS)
 
 
 def base_symbol(symbol: str) -> str:
     """R1.1."""
-    text = symbol.strip().upper()
-    for suffix in (".NS", ".BO"):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
-    head, sep, tail = text.rpartition("-")
-    if sep and tail in SERIES:
-        text = head
-    return text
+    return reference.base_symbol(symbol, PARAMS)
 
 
 def read_export(path: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -127,186 +108,8 @@ def all_order_rows(out: Path) -> Iterator[tuple[int, int, dict[str, Any]]]:
             yield fi, ri, dict(zip(cols, row))
 
 
-def num(value: Any) -> Optional[float]:
-    if value is None or value == "":
-        return None
-    return float(value)
-
-
-def final_orders(out: Path) -> dict[int, dict[str, Any]]:
-    """R1.8: greatest updated_at, then the later file, then the later row."""
-    best: dict[int, tuple[tuple[float, int, int], dict[str, Any]]] = {}
-    for fi, ri, row in all_order_rows(out):
-        upd = parse_ts(row.get("updated_at"))
-        key = (float("-inf") if upd is None else float(upd), fi, ri)
-        oid = int(row["id"])
-        if oid not in best or key > best[oid][0]:
-            best[oid] = (key, row)
-    return {oid: normalise(row) for oid, (_, row) in best.items()}
-
-
-def normalise(row: dict[str, Any]) -> dict[str, Any]:
-    """R1.2-R1.6 on one final order row."""
-    status = STATUS[str(row["status"]).lower()]
-    exec_qty = num(row.get("execution_qty"))
-    if exec_qty is not None and exec_qty > 0:
-        filled = exec_qty
-    elif status in ("ongoing", "closed") and exec_qty is None:
-        filled = num(row["quantity"]) or 0.0
-    else:
-        filled = 0.0
-    placed = parse_ts(row["placed_at"])
-    fill_t = (parse_ts(row.get("execution_time")) or parse_ts(row.get("filled_at"))
-              or placed)
-    mode = (row.get("trade_mode") or "broker").lower()
-    return {
-        "id": int(row["id"]), "user": int(row["user_id"]), "base": base_symbol(row["symbol"]),
-        "side": str(row["side"]).lower(), "status": status, "filled": filled,
-        "executed": filled > 0, "placed": placed, "fill_t": fill_t, "mode": mode,
-        "manual": (row.get("orig_source") or "").lower() == "manual",
-        "order_id": row.get("order_id"), "broker_order_id": row.get("broker_order_id"),
-        "recorded": row.get("entry_type"),
-    }
-
-
 def history_files(out: Path) -> list[tuple[Optional[int], Path]]:
-    folder = out / "trade_history"
-    files: list[tuple[Optional[int], Path]] = [(None, folder / "trades_history.json")]
-    for sub in sorted(folder.glob("user_*")):
-        files.append((int(sub.name.split("_", 1)[1]), sub / "trades_history.json"))
-    return files
-
-
-def attribute_trades(out: Path, orders: dict[int, dict[str, Any]]
-                     ) -> tuple[list[tuple[Optional[int], dict[str, Any]]], int]:
-    """R4.1: (user or None, trade) for every trade, and the unattributed count."""
-    by_id: dict[str, int] = {}
-    buys: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    for o in orders.values():
-        for key in ("order_id", "broker_order_id"):
-            if o[key]:
-                by_id[str(o[key])] = o["user"]
-        if o["side"] == "buy" and o["executed"]:
-            buys[o["base"]].append((o["fill_t"], o["user"], o["filled"]))
-    result: list[tuple[Optional[int], dict[str, Any]]] = []
-    unattributed = 0
-    for owner, path in history_files(out):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        for trade in doc["trades"]:
-            user = owner
-            if user is None:
-                user = rule2(trade, by_id)
-            if user is None:
-                user = rule3(trade, buys)
-            if user is None:
-                unattributed += 1
-            result.append((user, trade))
-    return result, unattributed
-
-
-def rule2(trade: dict[str, Any], by_id: dict[str, int]) -> Optional[int]:
-    for key in ("order_id", "buy_order_id"):
-        value = trade.get(key)
-        if value is not None and str(value) in by_id:
-            return by_id[str(value)]
-    return None
-
-
-def rule3(trade: dict[str, Any], buys: dict[str, list[tuple[int, int, float]]]
-          ) -> Optional[int]:
-    entry = parse_ts(trade.get("entry_time"))
-    if entry is None:
-        return None
-    near = [(u, q) for t, u, q in buys.get(trade["symbol"], []) if abs(t - entry) <= 1800]
-    users = {u for u, _ in near}
-    if len(users) == 1:
-        return next(iter(users))
-    initial = trade.get("qty", 0) - sum(i.get("qty", 0) for i in trade.get("reentries", []))
-    left = {u for u, q in near if q == initial}
-    return next(iter(left)) if len(left) == 1 else None
-
-
-def derive(out: Path) -> dict[str, Any]:
-    """Walk every book (R2/R3) and return derived orders, cycles and counters."""
-    orders = final_orders(out)
-    trades, unattributed = attribute_trades(out, orders)
-    events: dict[tuple[int, str, str], list[tuple[int, int, int, Any]]] = defaultdict(list)
-    for o in orders.values():
-        t = o["fill_t"] if o["executed"] else o["placed"]
-        events[(o["user"], o["base"], o["mode"])].append(
-            (t, 0 if o["side"] == "buy" else 1, o["id"], o))
-    for user, trade in trades:
-        exit_t = parse_ts(trade.get("exit_time"))
-        if user is not None and trade.get("status") == "closed" and exit_t is not None:
-            events[(user, trade["symbol"], "broker")].append((exit_t, 2, 0, "history"))
-    for path in sorted((out / "positions").iterdir()):
-        with open(path, newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                closed = parse_ts(row["closed_at"])
-                if closed is not None:
-                    key = (int(row["user_id"]), base_symbol(row["symbol"]), "broker")
-                    events[key].append((closed, 3, 0, "positions"))
-    derived: dict[int, dict[str, Any]] = {}
-    cycles: dict[tuple[int, str, str, int], dict[str, Any]] = {}
-    counters = {"positions_closes": 0, "orphans": 0, "attached": 0, "oversold": 0,
-                "unattributed": unattributed, "history_closes": 0}
-    for book, evs in events.items():
-        walk_book(book, sorted(evs, key=lambda e: e[:3]), derived, cycles, counters)
-    return {"orders": orders, "derived": derived, "cycles": cycles, "counters": counters,
-            "trades": trades}
-
-
-def walk_book(book: tuple[int, str, str], evs: list[tuple[int, int, int, Any]],
-              derived: dict[int, dict[str, Any]],
-              cycles: dict[tuple[int, str, str, int], dict[str, Any]],
-              counters: dict[str, int]) -> None:
-    held = 0.0
-    number = 0
-    last_close: Optional[tuple[int, int, bool]] = None  # (cycle, time, by marker)
-    for t, kind, _, item in evs:
-        if kind >= 2:
-            if held > 0:
-                cycles[book + (number,)]["status"] = "closed"
-                last_close = (number, t, True)
-                held = 0.0
-                counters["positions_closes" if kind == 3 else "history_closes"] += 1
-            continue
-        o = item
-        if kind == 0:
-            if not o["executed"]:
-                etype = "manual" if o["manual"] else ("reentry" if held > 0 else "initial")
-                derived[o["id"]] = {"type": etype, "cycle": number if held > 0 else None}
-                continue
-            if held == 0:
-                number += 1
-                cycles[book + (number,)] = {"opening": o["id"], "reentries": 0,
-                                            "bought": 0.0, "status": "open"}
-                etype = "manual" if o["manual"] else "initial"
-            else:
-                etype = "manual" if o["manual"] else "reentry"
-            cyc = cycles[book + (number,)]
-            cyc["bought"] += o["filled"]
-            if etype == "reentry":
-                cyc["reentries"] += 1
-            held += o["filled"]
-            derived[o["id"]] = {"type": etype, "cycle": number}
-            continue
-        if not o["executed"]:
-            derived[o["id"]] = {"type": "exit", "cycle": number if held > 0 else None}
-        elif held > 0:
-            if o["filled"] > held:
-                counters["oversold"] += 1
-            held -= min(o["filled"], held)
-            derived[o["id"]] = {"type": "exit", "cycle": number}
-            if held == 0:
-                cycles[book + (number,)]["status"] = "closed"
-                last_close = (number, t, False)
-        elif last_close is not None and last_close[2] and t - last_close[1] < 48 * 3600:
-            counters["attached"] += 1
-            derived[o["id"]] = {"type": "exit", "cycle": last_close[0]}
-        else:
-            counters["orphans"] += 1
-            derived[o["id"]] = {"type": "exit", "cycle": None}
+    return reference.history_files(out)
 
 
 def read_truth(path: Path) -> list[dict[str, str]]:
@@ -314,21 +117,35 @@ def read_truth(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def counters(d: reference.Derivation) -> dict[str, int]:
+    """How often the reference met each case of R2 / R4.1 / R6 on a raw folder."""
+    closes = [c.close_source for c in d.cycles.values()]
+    typed = d.typed.values()
+    return {
+        "positions_closes": closes.count("positions_table"),
+        "history_closes": closes.count("trade_history"),
+        "orphans": sum(t.is_orphan_exit for t in typed),
+        "attached": sum(t.is_attached_exit for t in typed),
+        "oversold": sum(t.oversold_qty > 0 and not (t.is_orphan_exit or t.is_attached_exit)
+                        for t in typed),
+        "unattributed": d.unattributed,
+    }
+
+
 def compare(out: Path, truth: Path) -> dict[str, Any]:
-    """Derivation vs truth: mismatch counts (orders and positions)."""
-    result = derive(out)
-    derived, orders, cycles = result["derived"], result["orders"], result["cycles"]
+    """Reference derivation (tests/python/reference.py) vs truth: mismatches."""
+    d = reference.derive(out, PARAMS)
     bad_orders = []
     truth_rows = read_truth(truth / "orders_truth.csv")
     for row in truth_rows:
         oid = int(row["order_id"])
-        o, d = orders.get(oid), derived.get(oid)
-        if o is None or d is None:
+        o, t = d.orders.get(oid), d.typed.get(oid)
+        if o is None or t is None:
             bad_orders.append((oid, "missing"))
             continue
         want_cycle = int(row["cycle_number"]) if row["cycle_number"] else None
-        got = (o["user"], o["base"], o["mode"], d["type"], d["cycle"],
-               "true" if o["executed"] else "false")
+        got = (o.user_id, o.base_symbol, o.trade_mode, t.entry_type, t.cycle_number,
+               "true" if o.is_executed else "false")
         want = (int(row["user_id"]), row["base_symbol"], row["trade_mode"],
                 row["entry_type"], want_cycle, row["is_executed"])
         if got != want:
@@ -338,16 +155,17 @@ def compare(out: Path, truth: Path) -> dict[str, Any]:
     for row in pos_rows:
         key = (int(row["user_id"]), row["base_symbol"], row["trade_mode"],
                int(row["cycle_number"]))
-        cyc = cycles.get(key)
+        pos = d.positions.get(key)
         want = (int(row["opening_order_id"]), int(row["reentry_count"]),
                 float(row["total_bought_qty"]), row["status"])
-        got = None if cyc is None else (cyc["opening"], cyc["reentries"], cyc["bought"],
-                                        cyc["status"])
+        got = None if pos is None else (pos.initial_order_id, pos.reentry_count,
+                                        float(pos.total_bought_qty), pos.status)
         if got != want:
             bad_cycles.append((key, got, want))
     return {"orders": len(truth_rows), "bad_orders": bad_orders,
-            "cycles": len(pos_rows), "extra_cycles": len(cycles) - len(pos_rows),
-            "bad_cycles": bad_cycles, "counters": result["counters"], "derive": result}
+            "cycles": len(pos_rows), "extra_cycles": len(d.positions) - len(pos_rows),
+            "bad_cycles": bad_cycles, "counters": counters(d), "derive": d}
+
 
 
 # --------------------------------------------------------------------------
@@ -514,7 +332,7 @@ def test_rules_recover_the_truth(sample: dict[str, Path]) -> None:
     assert counters["positions_closes"] == 0  # the app's positions table never decides
     assert counters["history_closes"] > 0
     assert counters["orphans"] >= 1 and counters["attached"] >= 1 and counters["oversold"] >= 1
-    closed = sum(1 for _, t in result["derive"]["trades"] if t.get("status") == "closed")
+    closed = sum(1 for t in result["derive"].trades if t.data.get("status") == "closed")
     assert counters["unattributed"] <= max(1, closed // 100)
 
 
@@ -554,40 +372,39 @@ def test_quirks_are_present(sample: dict[str, Path]) -> None:
     assert any("exit_reason" in m for m in metas)
 
     result = compare(out, sample["truth"])
-    orders, derived = result["derive"]["orders"], result["derive"]["derived"]
+    orders, typed = result["derive"].orders, result["derive"].typed
     truth = {int(r["order_id"]): r for r in read_truth(sample["truth"] / "orders_truth.csv")}
-    assert any(o["executed"] and o["side"] == "buy" and o["filled"] < float(
-        next(r for fi, _, r in rows if int(r["id"]) == o["id"])["quantity"])
-        for o in orders.values() if o["side"] == "buy" and o["executed"]
-        and o["status"] == "closed")
+    assert any(o.filled_qty < o.quantity for o in orders.values()
+               if o.side == "buy" and o.is_executed and o.status == "closed")
     manual_types = {(truth[i]["entry_type"], bool(truth[i]["cycle_number"]))
-                    for i, o in orders.items() if o["manual"]}
+                    for i, o in orders.items() if o.is_manual}
     assert ("manual", True) in manual_types
     openings = {int(r["opening_order_id"])
                 for r in read_truth(sample["truth"] / "positions_truth.csv")}
-    assert any(orders[i]["manual"] for i in openings)
-    assert any(orders[i]["manual"] and i not in openings for i in orders)
+    assert any(orders[i].is_manual for i in openings)
+    assert any(orders[i].is_manual and i not in openings for i in orders)
     for etype in ("initial", "reentry"):
         unexecuted = [truth[i] for i, o in orders.items()
-                      if truth[i]["entry_type"] == etype and not o["executed"]]
-        assert {orders[int(r["order_id"])]["status"] for r in unexecuted} >= {
+                      if truth[i]["entry_type"] == etype and not o.is_executed]
+        assert {orders[int(r["order_id"])].status for r in unexecuted} >= {
             "failed", "cancelled", "pending"}
     wrong = [i for i, o in orders.items()
-             if o["recorded"] not in (None, "") and o["recorded"] != truth[i]["entry_type"]]
+             if o.recorded_entry_type not in (None, "")
+             and o.recorded_entry_type != truth[i]["entry_type"]]
     assert wrong
     assert any("entry_type" in r and r["entry_type"] is None for _, _, r in rows)
 
-    trades = result["derive"]["trades"]
+    trades = [t.data for t in result["derive"].trades]
     items: dict[tuple[str, str, int, int], int] = defaultdict(int)
-    for _, trade in trades:
+    for trade in trades:
         for item in trade.get("reentries", []):
             items[(trade["symbol"], item["time"], item["qty"], item["level"])] += 1
     assert max(items.values()) >= 2  # one reentry item copied into several trades
-    assert any("order_id" not in t and "buy_order_id" not in t for _, t in trades)
-    assert any(t.get("exit_reason") == "MANUAL_EXIT" for _, t in trades)
-    assert any(t.get("partial_exits") for _, t in trades)
-    assert any(str(t.get("entry_time", "")).endswith("+05:30") for _, t in trades)
-    assert any(t.get("entry_time") and "+" not in t["entry_time"] for _, t in trades)
+    assert any("order_id" not in t and "buy_order_id" not in t for t in trades)
+    assert any(t.get("exit_reason") == "MANUAL_EXIT" for t in trades)
+    assert any(t.get("partial_exits") for t in trades)
+    assert any(str(t.get("entry_time", "")).endswith("+05:30") for t in trades)
+    assert any(t.get("entry_time") and "+" not in t["entry_time"] for t in trades)
 
     levels = {}
     for _, _, r in rows:
@@ -597,9 +414,9 @@ def test_quirks_are_present(sample: dict[str, Path]) -> None:
             levels[int(r["id"])] = level
     daily: dict[tuple[int, str, str, dt.date], list[int]] = defaultdict(list)
     for i, o in orders.items():
-        if derived[i]["type"] == "reentry" and o["executed"]:
-            day = (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=o["placed"])).date()
-            daily[(o["user"], o["base"], o["mode"], day)].append(i)
+        if typed[i].entry_type == "reentry" and o.is_executed:
+            day = reference.market_date(o.placed_at, PARAMS)
+            daily[o.book + (day,)].append(i)
     assert any(len(v) >= 2 for v in daily.values())  # the daily cap of 1 never worked
     repeated = [v for v in daily.values()
                 if len({levels.get(i) for i in v if i in levels}) < len([i for i in v
