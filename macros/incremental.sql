@@ -9,7 +9,15 @@
 {#- Incremental where the engine supports delete+insert, a plain table elsewhere
     (Spark's Parquet tables have no delete). -#}
 {% macro pair_incremental_materialization() -%}
-    {{- return('table' if target.type == 'spark' else 'incremental') -}}
+    {{- return(adapter.dispatch('pair_incremental_materialization', 'trading_warehouse')()) -}}
+{%- endmacro %}
+
+{% macro default__pair_incremental_materialization() -%}
+    {{- return('incremental') -}}
+{%- endmacro %}
+
+{% macro spark__pair_incremental_materialization() -%}
+    {{- return('table') -}}
 {%- endmacro %}
 
 {#- SQL condition restricting the rows of a single-relation select (columns
@@ -32,8 +40,17 @@
     {{ return(adapter.dispatch('fingerprint_hash', 'trading_warehouse')(expression)) }}
 {%- endmacro %}
 
+{#- Fingerprints are compared only within one engine, so each may hash its own way. -#}
 {% macro duckdb__fingerprint_hash(expression) -%}
     cast(hash({{ expression }}) % 1000000007 as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{% macro postgres__fingerprint_hash(expression) -%}
+    (cast(('x' || substr(md5({{ expression }}), 1, 15))::bit(60) as bigint) % 1000000007)
+{%- endmacro %}
+
+{% macro spark__fingerprint_hash(expression) -%}
+    cast(pmod(xxhash64({{ expression }}), 1000000007) as bigint)
 {%- endmacro %}
 
 {#- on-run-end (dbt_project.yml): commit the fingerprints of int_book_fingerprints
@@ -44,7 +61,16 @@
     uncommitted and the next run recomputes their pairs. Not on Spark (plain
     tables, every run recomputes everything). -#}
 {% macro commit_pair_fingerprints(results) -%}
-    {%- if not execute or target.type == 'spark' -%}
+    {{- return(adapter.dispatch('commit_pair_fingerprints', 'trading_warehouse')(results)) -}}
+{%- endmacro %}
+
+{#- Spark builds plain tables: every run recomputes everything, nothing to commit. -#}
+{% macro spark__commit_pair_fingerprints(results) -%}
+    {{- return('') -}}
+{%- endmacro %}
+
+{% macro default__commit_pair_fingerprints(results) -%}
+    {%- if not execute -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set fingerprints = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')

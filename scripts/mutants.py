@@ -48,7 +48,7 @@ class Mutant:
 
 MUTANTS = [
     Mutant("utc_dates", "R1.7, R7, R8.6", "trading dates are UTC dates, not India (Asia/Kolkata) dates",
-           "macros/engine.sql",
+           "macros/time.sql",
            """cast(timezone('{{ var("market_time_zone") }}', {{ column }}) as date)""",
            """cast(timezone('UTC', {{ column }}) as date)"""),
     Mutant("sells_before_buys", "R2", "on equal times sells are walked before buys",

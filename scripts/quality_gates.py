@@ -8,7 +8,8 @@ Gates (each must pass; all are run and reported before the exit code is set):
    prefixes, a primary-key test on every model, only staging reads sources, no chain of
    more than five views, marts with enforced contracts, sources with freshness.
 2. dbt-coverage doc: every column of every model is documented (100%). Source
-   (raw) tables are reported but not gated (see README "Quality gates").
+   (raw) tables are reported but not gated (see README "Quality gates"). Every macro
+   that is not an engine version (duckdb__x, ...) has a description (macros/_macros.yml).
 3. Tests as evidence (no test only to fill a coverage count): every `relationships` test
    points at a key (a column with a `unique` test, or a key of a `unique_combination`);
    every `accepted_values` lists at least two values; no `not_null` on a column the SQL
@@ -145,6 +146,24 @@ def test_evidence(artifacts: Path) -> bool:
     return not problems
 
 
+ENGINE_VERSION = re.compile(r"^(duckdb|postgres|spark|default)__")
+
+
+def macro_docs(artifacts: Path) -> bool:
+    """Every macro of the project that is not an engine version (duckdb__x, postgres__x, ...) is
+    documented (macros/_macros.yml; generic tests in tests/generic/_generic_tests.yml)."""
+    manifest = json.loads((artifacts / "manifest.json").read_text())
+    project = manifest["metadata"].get("project_name", "trading_warehouse")
+    macros = [macro for macro in manifest.get("macros", {}).values()
+              if macro.get("package_name") == project and not ENGINE_VERSION.match(macro["name"])]
+    missing = sorted(f"{macro['name']} ({macro.get('original_file_path', '?')})" for macro in macros
+                     if not (macro.get("description") or "").strip())
+    print(f"macro docs: {len(macros) - len(missing)}/{len(macros)} macros described - {'ok' if not missing else 'FAILED'}")
+    for name in missing:
+        print(f"    no description: {name}")
+    return not missing
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      epilog="Exit codes: 0 all gates pass, 1 a gate failed, 2 missing artifacts.")
@@ -168,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dbt-bouncer": bouncer(artifacts, args.bouncer_config.resolve()),
         "doc coverage": coverage(artifacts, "doc", [MODELS], sources or None, "(every model column)"),
         "tests as evidence": test_evidence(artifacts),
+        "macro docs": macro_docs(artifacts),
     }
     if sources:
         coverage(artifacts, "doc", sources, None, "(source tables, informational)", gate=False)

@@ -74,3 +74,23 @@ def test_a_documented_column_the_model_lacks_fails_the_gate(tmp_path: Path, caps
     stale = model("fct_positions", ["position_id", "order_id", "status", "quarantine_reason"])
     assert not quality_gates.test_evidence(write(tmp_path, [ORDERS, stale], SOUND, BUILT))
     assert "fct_positions.quarantine_reason: documented in yml but not a column" in capsys.readouterr().out
+
+
+def test_an_undocumented_macro_fails_the_macro_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    macros = {
+        "macro.trading_warehouse.market_date": {"name": "market_date", "package_name": "trading_warehouse",
+                                                "description": "R1.7: the India date of an instant."},
+        "macro.trading_warehouse.duckdb__market_date": {"name": "duckdb__market_date",
+                                                        "package_name": "trading_warehouse", "description": ""},
+        "macro.trading_warehouse.surrogate_key": {"name": "surrogate_key", "package_name": "trading_warehouse",
+                                                  "description": "", "original_file_path": "macros/keys.sql"},
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"metadata": {"project_name": "trading_warehouse"}, "nodes": {}, "macros": macros}))
+    assert not quality_gates.macro_docs(tmp_path)
+    out = capsys.readouterr().out
+    assert "no description: surrogate_key (macros/keys.sql)" in out and "duckdb__market_date" not in out
+    del macros["macro.trading_warehouse.surrogate_key"]
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"metadata": {"project_name": "trading_warehouse"}, "nodes": {}, "macros": macros}))
+    assert quality_gates.macro_docs(tmp_path)
