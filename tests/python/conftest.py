@@ -22,8 +22,13 @@ E2E_ORDERS = 20_000
 E2E_SEED = 20251124
 
 
+# Set by `make test` for its own children: a `make` run by a test must behave as one a person
+# types (no `make[1]:` prefix, no jobserver of the outer make).
+OUTER_MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+
+
 def project_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {name: value for name, value in os.environ.items() if name not in OUTER_MAKE_VARIABLES}
     env.update(
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DBT_PROFILES_DIR=str(PROJECT),
