@@ -675,7 +675,7 @@ def history_items(trades: list[HistoryTrade], params: Params) -> list[HistoryIte
                 if at is None:
                     raise Invalid("missing time")
                 items.append(HistoryItem(
-                    id=f"trade_history/{trade.file}#{trade.index + 1}#{position}",
+                    id=f"exports:trade_history/{trade.file}#{trade.index + 1}#{position}",
                     user_id=trade.user_id, base_symbol=trade.base_symbol, at=at,
                     qty=to_decimal(raw.get("qty")), level=to_float(raw.get("level")),
                     rsi=to_float(raw.get("rsi")), price=to_float(raw.get("price")),

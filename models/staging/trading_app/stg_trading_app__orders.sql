@@ -11,6 +11,8 @@ with source as (
 typed as (
 
     select
+        _source_name as source_name,
+        _source_kind as source_kind,
         _source_file as source_file,
         _source_row as source_row,
         _loaded_at as loaded_at,
@@ -163,6 +165,8 @@ normalised as (
 final as (
 
     select
+        source_name,
+        source_kind,
         source_file,
         source_row,
         order_id,
