@@ -801,9 +801,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", action="append", default=[], metavar="[NAME=]SPEC",
                         help="a source (repeatable): a raw folder, sqlite:///path/app.db, postgresql://user@host:port/db"
                              " (password from PGPASSWORD or ~/.pgpass), or a pg_dump file (.sql, .sql.gz, -F c);"
-                             " default: --raw-dir")
+                             " default: $SOURCE (space-separated specs), else --raw-dir")
     parser.add_argument("--history", action="append", default=[], type=Path, metavar="PATH",
-                        help="a trades_history.json outside any folder (repeatable), loaded as the first source's")
+                        help="a trades_history.json outside any folder (repeatable), loaded as the first source's"
+                             " (default: $HISTORY, space-separated)")
     parser.add_argument("--raw-dir", default=None,
                         help="folder in the raw-data.md layout, source `exports` (default: $RAW_DIR or data/raw;"
                              " ignored when --source is given)")
@@ -819,6 +820,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parquet-dir", default=os.environ.get("DBT_SPARK_RAW_DIR", "target/spark/raw_parquet"),
                         help="spark: Parquet folder (default: $DBT_SPARK_RAW_DIR or target/spark/raw_parquet)")
     args = parser.parse_args(argv)
+    # `make ... SOURCE="old=sqlite:///old/app.db new=postgresql://..."` puts the specs in the
+    # environment, so that no password ever sits on a command line (ps, make's echo, logs)
+    if not args.source and args.raw_dir is None:
+        args.source = os.environ.get("SOURCE", "").split()
+    if not args.history:
+        args.history = [Path(p) for p in os.environ.get("HISTORY", "").split()]
 
     if args.source:
         try:
