@@ -21,6 +21,11 @@ export SOURCE
 export HISTORY
 # with SOURCE set, RAW_DIR is not read
 WHERE := $(if $(strip $(SOURCE)),,--raw-dir "$(RAW_DIR)")
+# VARS: dbt vars for the build, e.g. the naive-UTC windows of a PostgreSQL installation:
+# VARS='{naive_utc_from: "2000-01-01", naive_utc_until: "2026-05-15"}'
+VARS ?=
+export VARS
+VARS_FLAG := $(if $(strip $(VARS)),--dbt-arg=--vars "--dbt-arg=$$VARS")
 
 .PHONY: help setup system-deps sample-data load build run nightly query test lint gates unit docs report metrics clean test-spark mutants
 
@@ -43,8 +48,8 @@ sample-data: setup  ## generate sample raw data into data/raw (truth in data/tru
 load: setup  ## load SOURCE (or RAW_DIR) [+ HISTORY] into WAREHOUSE (schema raw)
 	$(BIN)/python scripts/load_raw.py $(WHERE) --warehouse "$(WAREHOUSE)"
 
-build: setup  ## dbt build (models + all tests) on WAREHOUSE
-	$(BIN)/dbt build
+build: setup  ## dbt build (models + all tests) on WAREHOUSE [VARS=...]
+	$(BIN)/dbt build $(if $(strip $(VARS)),--vars "$$VARS")
 
 # The main job. With the default RAW_DIR and no data there yet, sample data is
 # generated first. It runs the nightly job without docs: load, dbt build,
@@ -58,11 +63,11 @@ run: setup  ## load, dbt build, publish WAREHOUSE: make run SOURCE=<source(s)> [
 		echo "No raw data in data/raw: generating sample data (make sample-data)"; \
 		$(MAKE) --no-print-directory sample-data; \
 	fi
-	@$(BIN)/python scripts/nightly.py $(WHERE) --published "$(WAREHOUSE)" --skip-docs $(PARTIAL_FLAG) \
+	@$(BIN)/python scripts/nightly.py $(WHERE) --published "$(WAREHOUSE)" --skip-docs $(PARTIAL_FLAG) $(VARS_FLAG) \
 		&& echo "Warehouse ready: $(WAREHOUSE) (marts in schema marts)"
 
 nightly: setup  ## the nightly job: load SOURCE (or RAW_DIR), dbt build, docs, atomic publish of WAREHOUSE [ALLOW_PARTIAL=1]
-	$(BIN)/python scripts/nightly.py $(WHERE) --published "$(WAREHOUSE)" $(PARTIAL_FLAG)
+	$(BIN)/python scripts/nightly.py $(WHERE) --published "$(WAREHOUSE)" $(PARTIAL_FLAG) $(VARS_FLAG)
 
 # Read-only: a write statement is refused, and an open console never blocks the nightly
 # job (it renames a new file over WAREHOUSE). SQL is read by the shell from the environment

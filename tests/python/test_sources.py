@@ -144,8 +144,8 @@ def load_and_build(root: Path, name: str, sources: list[str], history: list[str]
     args = [arg for spec in sources for arg in ("--source", spec)]
     python("load_raw.py", *args, *history, "--warehouse", str(warehouse), "--quiet", env=environment)
     dbt_args = [str(BIN / "dbt"), "build", "--target-path", str(root / f"{name}_target"), "--quiet"]
-    if dbt_vars:  # the unit tests hold rows for the default (empty) windows
-        dbt_args += ["--vars", json.dumps(dbt_vars), "--exclude", "test_type:unit"]
+    if dbt_vars:
+        dbt_args += ["--vars", json.dumps(dbt_vars)]
     run(dbt_args, env=project_env(WAREHOUSE=str(warehouse), DBT_TARGET="duckdb"))
     return warehouse
 
