@@ -1,10 +1,22 @@
 #!/usr/bin/env python3
-"""Load a raw folder of trading-app exports into the warehouse's ``raw`` schema.
+"""Load the trading app's data into the warehouse's ``raw`` schema: raw folders of
+exports, the app's own database (SQLite, live PostgreSQL) or its pg_dump backups.
 
-Layout (``../shared/spec/raw-data.md``)::
+Sources (R9.1, ``--source [name=]SPEC``, repeatable, or ``$SOURCE``; default
+``--raw-dir``): a raw folder (name ``exports`` unless named), ``sqlite:///path``,
+``postgresql://user@host:port/db`` (also the app's ``postgresql+psycopg2://`` DB_URL;
+password from PGPASSWORD or ~/.pgpass), a plain / gzipped / custom pg_dump file (read by
+``scripts/app_sources.py``, read-only, one snapshot per source). Every row carries its
+source's name and kind. A database's ``orders``, ``positions`` and ``fills`` tables load
+as ``table:<name>``, skipped when their content hash is unchanged, replaced when it
+changed; a missing table or required column refuses that table by name.
+``--history FILE`` (or ``$HISTORY``) adds a trades_history.json to the first source.
+
+Folder layout (``../shared/spec/raw-data.md``)::
 
     <raw>/orders/*.csv | *.csv.gz | *.parquet
     <raw>/positions/*.csv | *.csv.gz | *.parquet
+    <raw>/fills/*.csv | *.csv.gz | *.parquet   (the app's fills table, optional)
     <raw>/trade_history/trades_history.json[.gz]
     <raw>/trade_history/user_<id>/trades_history.json[.gz]
 
