@@ -776,7 +776,7 @@ def reentry_details(orders: dict[int, Order], typed: dict[int, TypedOrder],
         item, method = matched.get(order.id, (None, None))
         meta = order.metadata
         level = first_present(meta, ("rsi_level", "reentry_level", "level"))
-        rsi = first_present(meta, ("rsi", "rsi10"))
+        rsi = first_present(meta, ("rsi", "rsi10", "rsi_value"))
         close = first_present(meta, ("price",))
         details[order.id] = ReentryDetail(
             history_item_id=item.id if item else None, match_method=method,
