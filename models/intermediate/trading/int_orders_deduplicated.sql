@@ -46,7 +46,7 @@ fills_per_order as (
         source_name,
         order_id,
         count(*) as fill_count,
-        cast(sum(quantity) as decimal(18, 4)) as fills_qty,
+        {{ as_quantity('sum(quantity)') }} as fills_qty,
         sum(cast(quantity as {{ type_double() }}) * price) / sum(cast(quantity as {{ type_double() }})) as fills_vwap,
         sum(coalesce(charges, 0)) as fills_charges,
         max(filled_at) as last_filled_at,

@@ -54,7 +54,7 @@ final as (
         fill_count,
         execution_qty,
         fills_qty,
-        cast(execution_qty - fills_qty as decimal(18, 4)) as qty_difference,
+        {{ as_quantity('execution_qty - fills_qty') }} as qty_difference,
         execution_price,
         fills_vwap,
         (execution_price - fills_vwap) / fills_vwap * 100 as price_difference_pct,
