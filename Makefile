@@ -9,8 +9,23 @@ SAMPLE_ORDERS ?= 5000
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
+# SOURCE: one or more space-separated [name=]spec items (a raw folder, sqlite:///path/app.db,
+# postgresql://user@host:port/db, a pg_dump file); HISTORY: trades_history.json files outside
+# any folder. Both reach the scripts through the environment only (never a command line), so
+# a password in a URL is not echoed; prefer PGPASSWORD or ~/.pgpass anyway.
+SOURCE ?=
+HISTORY ?=
 export WAREHOUSE
 export RAW_DIR
+export SOURCE
+export HISTORY
+# with SOURCE set, RAW_DIR is not read
+WHERE := $(if $(strip $(SOURCE)),,--raw-dir "$(RAW_DIR)")
+# VARS: dbt vars for the build, e.g. the naive-UTC windows of a PostgreSQL installation:
+# VARS='{naive_utc_from: "2000-01-01", naive_utc_until: "2026-05-15"}'
+VARS ?=
+export VARS
+VARS_FLAG := $(if $(strip $(VARS)),--dbt-arg=--vars "--dbt-arg=$$VARS")
 
 .PHONY: help setup system-deps sample-data load build run nightly query test lint gates unit docs report metrics clean test-spark mutants
 
@@ -30,11 +45,11 @@ $(VENV)/.installed: requirements.txt
 sample-data: setup  ## generate sample raw data into data/raw (truth in data/truth)
 	$(BIN)/python scripts/generate_sample_data.py --out data/raw --truth data/truth --orders $(SAMPLE_ORDERS)
 
-load: setup  ## load RAW_DIR into WAREHOUSE (schema raw)
-	$(BIN)/python scripts/load_raw.py --raw-dir "$(RAW_DIR)" --warehouse "$(WAREHOUSE)"
+load: setup  ## load SOURCE (or RAW_DIR) [+ HISTORY] into WAREHOUSE (schema raw)
+	$(BIN)/python scripts/load_raw.py $(WHERE) --warehouse "$(WAREHOUSE)"
 
-build: setup  ## dbt build (models + all tests) on WAREHOUSE
-	$(BIN)/dbt build
+build: setup  ## dbt build (models + all tests) on WAREHOUSE [VARS=...]
+	$(BIN)/dbt build $(if $(strip $(VARS)),--vars "$$VARS")
 
 # The main job. With the default RAW_DIR and no data there yet, sample data is
 # generated first. It runs the nightly job without docs: load, dbt build,
@@ -43,16 +58,16 @@ build: setup  ## dbt build (models + all tests) on WAREHOUSE
 # WAREHOUSE (and names the file) unless ALLOW_PARTIAL=1; it exits non-zero either way.
 ALLOW_PARTIAL ?=
 PARTIAL_FLAG := $(if $(filter-out 0 no false,$(ALLOW_PARTIAL)),--allow-partial)
-run: setup  ## load RAW_DIR, dbt build, publish WAREHOUSE: make run RAW_DIR=<folder> WAREHOUSE=<file> [ALLOW_PARTIAL=1]
-	@if [ "$(RAW_DIR)" = "data/raw" ] && [ ! -d data/raw/orders ]; then \
+run: setup  ## load, dbt build, publish WAREHOUSE: make run SOURCE=<source(s)> [HISTORY=<file>] WAREHOUSE=<file> (or RAW_DIR=<folder>) [ALLOW_PARTIAL=1]
+	@if [ -z "$(strip $(SOURCE))" ] && [ "$(RAW_DIR)" = "data/raw" ] && [ ! -d data/raw/orders ]; then \
 		echo "No raw data in data/raw: generating sample data (make sample-data)"; \
 		$(MAKE) --no-print-directory sample-data; \
 	fi
-	@$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)" --skip-docs $(PARTIAL_FLAG) \
+	@$(BIN)/python scripts/nightly.py $(WHERE) --published "$(WAREHOUSE)" --skip-docs $(PARTIAL_FLAG) $(VARS_FLAG) \
 		&& echo "Warehouse ready: $(WAREHOUSE) (marts in schema marts)"
 
-nightly: setup  ## the nightly job: load, dbt build, docs, atomic publish of WAREHOUSE [ALLOW_PARTIAL=1]
-	$(BIN)/python scripts/nightly.py --raw-dir "$(RAW_DIR)" --published "$(WAREHOUSE)" $(PARTIAL_FLAG)
+nightly: setup  ## the nightly job: load SOURCE (or RAW_DIR), dbt build, docs, atomic publish of WAREHOUSE [ALLOW_PARTIAL=1]
+	$(BIN)/python scripts/nightly.py $(WHERE) --published "$(WAREHOUSE)" $(PARTIAL_FLAG) $(VARS_FLAG)
 
 # Read-only: a write statement is refused, and an open console never blocks the nightly
 # job (it renames a new file over WAREHOUSE). SQL is read by the shell from the environment

@@ -80,7 +80,7 @@
         {%- set raw_dir = env_var('DBT_SPARK_RAW_DIR', '') -%}
         {%- if raw_dir -%}
             {%- do run_query('create database if not exists raw') -%}
-            {%- for table in ['orders', 'positions', 'history_trades', 'history_reentry_items', 'rejected_lines', 'load_log'] -%}
+            {%- for table in ['orders', 'positions', 'fills', 'history_trades', 'history_reentry_items', 'rejected_lines', 'load_log'] -%}
                 {%- do run_query('drop table if exists raw.' ~ table) -%}
                 {%- do run_query('create table raw.' ~ table ~ " using parquet location '" ~ raw_dir ~ '/' ~ table ~ "'") -%}
             {%- endfor -%}

@@ -22,35 +22,38 @@ import duckdb
 
 QUERY = """
 with loads as (
-    select source_file, kind, rows_loaded,
-           row_number() over (partition by source_file order by loaded_at desc) as recency
+    select source_name, source_file, kind, rows_loaded,
+           row_number() over (partition by source_name, source_file order by loaded_at desc) as recency
     from raw.load_log
     where action in ('loaded', 'replaced')
 ),
 latest as (
-    select source_file, case kind when 'history' then 'history_trades' else kind end as source_table,
+    select source_name, source_file, case kind when 'history' then 'history_trades' else kind end as source_table,
            rows_loaded
     from loads
     where recency = 1 and rows_loaded > 0
 ),
 reasons as (
-    select source_table, source_file, quarantine_reason, count(*) as rows
+    select source_table, source_name, source_file, quarantine_reason, count(*) as rows
     from quarantine.quarantined_rows
     where source_table <> 'history_reentry_items'
     group by all
 ),
 per_file as (
-    select source_table, source_file, sum(rows) as quarantined,
+    select source_table, source_name, source_file, sum(rows) as quarantined,
            arg_max(quarantine_reason, rows) as top_reason
     from reasons
     group by all
 )
-select latest.source_file, latest.rows_loaded, per_file.quarantined, per_file.top_reason
+select case when latest.source_name = 'exports' then latest.source_file
+            else latest.source_name || ':' || latest.source_file end as source_file,
+       latest.rows_loaded, per_file.quarantined, per_file.top_reason
 from latest
 inner join per_file
-    on latest.source_file = per_file.source_file and latest.source_table = per_file.source_table
+    on latest.source_name = per_file.source_name and latest.source_file = per_file.source_file
+    and latest.source_table = per_file.source_table
 where per_file.quarantined > ? * latest.rows_loaded
-order by latest.source_file
+order by 1
 """
 
 

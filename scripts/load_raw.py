@@ -1,10 +1,22 @@
 #!/usr/bin/env python3
-"""Load a raw folder of trading-app exports into the warehouse's ``raw`` schema.
+"""Load the trading app's data into the warehouse's ``raw`` schema: raw folders of
+exports, the app's own database (SQLite, live PostgreSQL) or its pg_dump backups.
 
-Layout (``../shared/spec/raw-data.md``)::
+Sources (R9.1, ``--source [name=]SPEC``, repeatable, or ``$SOURCE``; default
+``--raw-dir``): a raw folder (name ``exports`` unless named), ``sqlite:///path``,
+``postgresql://user@host:port/db`` (also the app's ``postgresql+psycopg2://`` DB_URL;
+password from PGPASSWORD or ~/.pgpass), a plain / gzipped / custom pg_dump file (read by
+``scripts/app_sources.py``, read-only, one snapshot per source). Every row carries its
+source's name and kind. A database's ``orders``, ``positions`` and ``fills`` tables load
+as ``table:<name>``, skipped when their content hash is unchanged, replaced when it
+changed; a missing table or required column refuses that table by name.
+``--history FILE`` (or ``$HISTORY``) adds a trades_history.json to the first source.
+
+Folder layout (``../shared/spec/raw-data.md``)::
 
     <raw>/orders/*.csv | *.csv.gz | *.parquet
     <raw>/positions/*.csv | *.csv.gz | *.parquet
+    <raw>/fills/*.csv | *.csv.gz | *.parquet   (the app's fills table, optional)
     <raw>/trade_history/trades_history.json[.gz]
     <raw>/trade_history/user_<id>/trades_history.json[.gz]
 
@@ -53,6 +65,9 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import app_sources  # noqa: E402  (the app database readers, issue 14)
+
 try:  # progress bars are a nicety, never a requirement
     from tqdm import tqdm
 except ImportError:  # pragma: no cover
@@ -76,6 +91,14 @@ POSITION_COLUMNS = [
 ]
 POSITION_REQUIRED = ["id", "user_id", "symbol"]
 
+FILL_COLUMNS = list(app_sources.FILL_COLUMNS)
+FILL_REQUIRED = list(app_sources.TABLES["fills"].required)
+
+# R9.1: every raw row carries the source it was read from. A folder's default name is
+# the constant `exports` (moving the folder changes no order's identity).
+DEFAULT_SOURCE_NAME = "exports"
+SOURCE_TABLES = ["orders", "positions", "fills", "history_trades", "history_reentry_items", "rejected_lines"]
+
 META_COLUMNS = [
     ("_source_file", "varchar not null"),
     ("_source_row", "bigint not null"),
@@ -93,21 +116,45 @@ class RefusedFile(Exception):
 class FileResult:
     path: str
     kind: str
-    action: str  # loaded | replaced | skipped | refused
+    action: str  # loaded | replaced | skipped | refused | unusable (a database source that cannot be opened)
     rows: int = 0
     message: str = ""
     quarantined: int = 0  # rows the staging views (of an earlier build) quarantine
     top_reason: str = ""
+    source_name: str = DEFAULT_SOURCE_NAME
+
+
+@dataclass
+class LoadSource:
+    """One source of a load (R9.1): a raw folder (kind ``folder``) or an app database
+    (``sqlite``, ``postgresql``, ``dump``), with its name."""
+
+    name: str
+    kind: str
+    spec: "app_sources.SourceSpec | None" = None  # database sources
+    root: "Path | None" = None  # folder sources
+
+    @property
+    def display(self) -> str:
+        return str(self.root) if self.root is not None else self.spec.display
 
 
 def table_ddl() -> list[str]:
     meta = ", ".join(f"{name} {typ}" for name, typ in META_COLUMNS)
     orders = ", ".join(f"{c} varchar" for c in ORDER_COLUMNS)
     positions = ", ".join(f"{c} varchar" for c in POSITION_COLUMNS)
+    fills = ", ".join(f"{c} varchar" for c in FILL_COLUMNS)
+    source_columns = []
+    for table in SOURCE_TABLES:
+        source_columns += [
+            f"alter table raw.{table} add column if not exists _source_name varchar default '{DEFAULT_SOURCE_NAME}'",
+            f"alter table raw.{table} add column if not exists _source_kind varchar default 'folder'",
+        ]
     return [
         "create schema if not exists raw",
         f"create table if not exists raw.orders ({orders}, _extra varchar, {meta})",
         f"create table if not exists raw.positions ({positions}, _extra varchar, {meta})",
+        f"create table if not exists raw.fills ({fills}, _extra varchar, {meta})",
         f"create table if not exists raw.history_trades (_file_user_id varchar, trade varchar, {meta})",
         "create table if not exists raw.history_reentry_items ("
         "_item_index bigint not null, item varchar, " + meta + ")",
@@ -121,6 +168,10 @@ def table_ddl() -> list[str]:
         # warehouses created by an earlier version of this loader
         "alter table raw.load_log add column if not exists source_columns varchar",
         "alter table raw.load_log add column if not exists source_mtime_ns bigint",
+        *source_columns,
+        # R9.1: a load's identity is (source_name, source_file)
+        f"alter table raw.load_log add column if not exists source_name varchar default '{DEFAULT_SOURCE_NAME}'",
+        "alter table raw.load_log add column if not exists source_kind varchar default 'folder'",
     ]
 
 
@@ -160,7 +211,7 @@ def discover(raw_dir: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str
     def skip(path: Path, reason: str) -> None:
         ignored.append((str(path.relative_to(raw_dir)), reason))
 
-    for kind in ("orders", "positions"):
+    for kind in ("orders", "positions", "fills"):
         folder = raw_dir / kind
         if not folder.is_dir():
             continue
@@ -185,8 +236,8 @@ def discover(raw_dir: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str
                 skip(entry, not_read_reason(entry, HISTORY_SUFFIXES))
         found += [("history", p) for p in files]
     for entry in sorted(raw_dir.iterdir(), key=lambda p: p.name):
-        if entry.name not in ("orders", "positions", "trade_history"):
-            skip(entry, "not part of the raw layout (orders/, positions/, trade_history/)")
+        if entry.name not in ("orders", "positions", "fills", "trade_history"):
+            skip(entry, "not part of the raw layout (orders/, positions/, fills/, trade_history/)")
     return found, ignored
 
 
@@ -244,8 +295,13 @@ def tabular_source(path: Path, header: list[str] | None, rejects: str, newline: 
     )
 
 
+def source_values(source: LoadSource) -> str:
+    return f"{sql_str(source.name)} as _source_name, {sql_str(source.kind)} as _source_kind"
+
+
 def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: str,
-                 known: list[str], required: list[str], loaded_at: str) -> tuple[int, list[str]]:
+                 known: list[str], required: list[str], loaded_at: str,
+                 source: LoadSource) -> tuple[int, list[str]]:
     """Insert a CSV or Parquet export; returns (rows loaded + rejected, its columns).
 
     CSV lines that cannot be parsed (wrong number of fields, an unterminated
@@ -257,12 +313,12 @@ def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: st
     is_csv = suffix_of(path, TABULAR_SUFFIXES) != ".parquet"
     header, newline = csv_header(path) if is_csv else (None, None)
     rejects = "rejects_" + hashlib.md5(rel.encode()).hexdigest()[:12]
-    source = tabular_source(path, header, rejects, newline)
+    reader = tabular_source(path, header, rejects, newline)
     if header is not None:
         columns = header
     else:
         try:
-            columns = [row[0] for row in con.execute(f"describe select * from {source}").fetchall()]
+            columns = [row[0] for row in con.execute(f"describe select * from {reader}").fetchall()]
         except duckdb.Error as exc:
             raise RefusedFile(f"cannot be read as Parquet: {first_line(exc)}") from exc
     by_name = {c.strip().lower().lstrip("\ufeff"): c for c in columns}
@@ -278,8 +334,9 @@ def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: st
         selects.append("null as _extra")
     try:
         con.execute(
-            f"insert into raw.{table} select {', '.join(selects)}, {sql_str(rel)}, ordinality,"
-            f" cast({sql_str(loaded_at)} as timestamptz) from {source} with ordinality"
+            f"insert into raw.{table} by name select {', '.join(selects)}, {sql_str(rel)} as _source_file,"
+            f" ordinality as _source_row, cast({sql_str(loaded_at)} as timestamptz) as _loaded_at,"
+            f" {source_values(source)} from {reader} with ordinality"
         )
     except duckdb.Error as exc:
         raise RefusedFile(f"cannot be read as {'CSV' if is_csv else 'Parquet'}: {first_line(exc)}") from exc
@@ -296,11 +353,13 @@ def load_tabular(con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: st
             raise RefusedFile(f"is not UTF-8 encoded (line {encoding[0][0]})")
         for line, _error_type, raw_line, message in rows:
             con.execute(
-                "insert into raw.rejected_lines values (?, ?, ?, ?, ?, cast(? as timestamptz))",
-                [table, rel, line, raw_line, message, loaded_at],
+                "insert into raw.rejected_lines (source_table, _source_file, line_number, raw_line, error, _loaded_at,"
+                " _source_name, _source_kind) values (?, ?, ?, ?, ?, cast(? as timestamptz), ?, ?)",
+                [table, rel, line, raw_line, message, loaded_at, source.name, source.kind],
             )
         rejected = len(rows)
-    loaded = con.execute(f"select count(*) from raw.{table} where _source_file = ?", [rel]).fetchone()[0]
+    loaded = con.execute(f"select count(*) from raw.{table} where _source_name = ? and _source_file = ?",
+                         [source.name, rel]).fetchone()[0]
     return loaded + rejected, columns
 
 
@@ -371,88 +430,123 @@ def split_history_generic(data: bytes, out: Path) -> Path:
     return out
 
 
-def load_history(con: duckdb.DuckDBPyConnection, path: Path, rel: str, raw_dir: Path,
-                 loaded_at: str) -> int:
-    user_match = USER_DIR.match(path.parent.name) if path.parent != raw_dir / "trade_history" else None
-    file_user = sql_str(user_match.group(1)) if user_match else "null"
+def history_file_user(path: Path, history_root: "Path | None") -> "str | None":
+    """R4.1 rule 1: the <id> of a ``user_<id>/`` folder the history file sits in."""
+    if history_root is not None and path.parent == history_root:
+        return None
+    match = USER_DIR.match(path.parent.name)
+    return match.group(1) if match else None
+
+
+def load_history(con: duckdb.DuckDBPyConnection, path: Path, rel: str, file_user_id: "str | None",
+                 loaded_at: str, source: LoadSource) -> int:
+    file_user = sql_str(file_user_id) if file_user_id else "null"
     with tempfile.TemporaryDirectory(prefix="load_raw_") as tmp:
         array_file = split_history(path, Path(tmp))
         try:
             con.execute(
-                f"insert into raw.history_trades select {file_user}, cast(json as varchar),"
-                f" {sql_str(rel)}, ordinality, cast({sql_str(loaded_at)} as timestamptz)"
+                f"insert into raw.history_trades by name select {file_user} as _file_user_id,"
+                f" cast(json as varchar) as trade, {sql_str(rel)} as _source_file, ordinality as _source_row,"
+                f" cast({sql_str(loaded_at)} as timestamptz) as _loaded_at, {source_values(source)}"
                 f" from read_json_objects({sql_str(str(array_file))}, format='array') with ordinality"
             )
         except duckdb.Error as exc:
             raise RefusedFile(f"is not valid JSON: {first_line(exc)}") from exc
     con.execute(
         """
-        insert into raw.history_reentry_items
-        select item_index, cast(item as varchar), _source_file, _source_row, _loaded_at
+        insert into raw.history_reentry_items by name
+        select item_index as _item_index, cast(item as varchar) as item, _source_file, _source_row, _loaded_at,
+            _source_name, _source_kind
         from (
             select
                 unnest(items) as item,
                 unnest(range(1, len(items) + 1)) as item_index,
-                _source_file, _source_row, _loaded_at
+                _source_file, _source_row, _loaded_at, _source_name, _source_kind
             from (
                 select
                     try_cast(json_extract(trade, '$.reentries') as json[]) as items,
-                    _source_file, _source_row, _loaded_at
+                    _source_file, _source_row, _loaded_at, _source_name, _source_kind
                 from raw.history_trades
-                where _source_file = ?
+                where _source_name = ? and _source_file = ?
             )
             where items is not null
         )
         """,
-        [rel],
+        [source.name, rel],
     )
-    return con.execute("select count(*) from raw.history_trades where _source_file = ?", [rel]).fetchone()[0]
+    return con.execute("select count(*) from raw.history_trades where _source_name = ? and _source_file = ?",
+                       [source.name, rel]).fetchone()[0]
 
 
 # ---------------------------------------------------------------- driver
 TABLES_BY_KIND = {
     "orders": ["orders", "rejected_lines"],
     "positions": ["positions", "rejected_lines"],
+    "fills": ["fills", "rejected_lines"],
     "history": ["history_trades", "history_reentry_items"],
 }
+TABULAR = {"orders": (ORDER_COLUMNS, ORDER_REQUIRED), "positions": (POSITION_COLUMNS, POSITION_REQUIRED),
+           "fills": (FILL_COLUMNS, FILL_REQUIRED)}
 
 
-def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Path,
-              debug: bool = False) -> FileResult:
-    rel = str(path.relative_to(raw_dir))
-    stat = path.stat()
-    previous = con.execute(
+def previous_load(con: duckdb.DuckDBPyConnection, source_name: str, rel: str) -> tuple | None:
+    """(content_hash, size_bytes, source_mtime_ns) of the last load of (source, file)."""
+    return con.execute(
         "select content_hash, size_bytes, source_mtime_ns from raw.load_log"
-        " where source_file = ? and action in ('loaded', 'replaced') order by loaded_at desc limit 1",
-        [rel],
+        " where source_name = ? and source_file = ? and action in ('loaded', 'replaced')"
+        " order by loaded_at desc limit 1",
+        [source_name, rel],
     ).fetchone()
+
+
+def log_load(con: duckdb.DuckDBPyConnection, source: LoadSource, rel: str, kind: str, digest: str,
+             size: int | None, rows: int, action: str, message: str | None, loaded_at: str,
+             columns: list[str] | None, mtime_ns: int | None) -> None:
+    con.execute(
+        "insert into raw.load_log (source_name, source_kind, source_file, kind, content_hash, size_bytes,"
+        " rows_loaded, action, message, loaded_at, source_columns, source_mtime_ns)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as timestamptz), ?, ?)",
+        [source.name, source.kind, rel, kind, digest, size, rows, action, message, loaded_at,
+         json.dumps(columns) if columns is not None else None, mtime_ns],
+    )
+
+
+def failure_message(exc: BaseException) -> str:
+    if isinstance(exc, RefusedFile):
+        return str(exc)
+    if isinstance(exc, duckdb.Error):
+        return f"could not be loaded: {first_line(exc)}"
+    if isinstance(exc, RecursionError):
+        return "could not be loaded: nested too deeply to parse"
+    return f"could not be loaded: {type(exc).__name__}: {first_line(exc)}"
+
+
+def load_file(con: duckdb.DuckDBPyConnection, source: LoadSource, kind: str, path: Path, rel: str,
+              file_user_id: str | None = None, debug: bool = False) -> FileResult:
+    """Load one file of a source (an export of a folder, or a history file) in one transaction."""
+    stat = path.stat()
+    previous = previous_load(con, source.name, rel)
     if previous and previous[1] == stat.st_size and previous[2] == stat.st_mtime_ns:
-        return FileResult(rel, kind, "skipped")  # same size and modification time: not re-read
+        return FileResult(rel, kind, "skipped", source_name=source.name)  # same size and mtime: not re-read
     digest = file_hash(path)
     if previous and previous[0] == digest:
-        return FileResult(rel, kind, "skipped")
+        return FileResult(rel, kind, "skipped", source_name=source.name)
     loaded_at = datetime.now(timezone.utc).isoformat()
     action = "replaced" if previous else "loaded"
     con.execute("begin transaction")
     try:
         for table in TABLES_BY_KIND[kind]:
-            con.execute(f"delete from raw.{table} where _source_file = ?", [rel])
+            con.execute(f"delete from raw.{table} where _source_name = ? and _source_file = ?", [source.name, rel])
         columns: list[str] | None = None
-        if kind == "orders":
-            rows, columns = load_tabular(con, path, rel, "orders", ORDER_COLUMNS, ORDER_REQUIRED, loaded_at)
-        elif kind == "positions":
-            rows, columns = load_tabular(con, path, rel, "positions", POSITION_COLUMNS, POSITION_REQUIRED,
-                                         loaded_at)
+        if kind in TABULAR:
+            known, required = TABULAR[kind]
+            rows, columns = load_tabular(con, path, rel, kind, known, required, loaded_at, source)
         else:
-            rows = load_history(con, path, rel, raw_dir, loaded_at)
-        con.execute(
-            "insert into raw.load_log (source_file, kind, content_hash, size_bytes, rows_loaded, action, message,"
-            " loaded_at, source_columns, source_mtime_ns) values (?, ?, ?, ?, ?, ?, null, cast(? as timestamptz), ?, ?)",
-            [rel, kind, digest, stat.st_size, rows, action, loaded_at,
-             json.dumps(columns) if columns is not None else None, stat.st_mtime_ns],
-        )
+            rows = load_history(con, path, rel, file_user_id, loaded_at, source)
+        log_load(con, source, rel, kind, digest, stat.st_size, rows, action, None, loaded_at, columns,
+                 stat.st_mtime_ns)
         con.execute("commit")
-        return FileResult(rel, kind, action, rows)
+        return FileResult(rel, kind, action, rows, source_name=source.name)
     except Exception as exc:  # noqa: BLE001 - any failure inside one file refuses that file only (R6)
         if debug:
             traceback.print_exc()
@@ -460,29 +554,122 @@ def load_file(con: duckdb.DuckDBPyConnection, raw_dir: Path, kind: str, path: Pa
             con.execute("rollback")
         except duckdb.Error:
             pass  # the transaction is already gone
-        if isinstance(exc, RefusedFile):
-            message = str(exc)
-        elif isinstance(exc, duckdb.Error):
-            message = f"could not be loaded: {first_line(exc)}"
-        elif isinstance(exc, RecursionError):
-            message = "could not be loaded: nested too deeply to parse"
-        else:
-            message = f"could not be loaded: {type(exc).__name__}: {first_line(exc)}"
-        con.execute(
-            "insert into raw.load_log (source_file, kind, content_hash, size_bytes, rows_loaded, action, message,"
-            " loaded_at, source_columns, source_mtime_ns) values (?, ?, ?, ?, 0, 'refused', ?, cast(? as timestamptz),"
-            " null, ?)",
-            [rel, kind, digest, stat.st_size, message, loaded_at, stat.st_mtime_ns],
-        )
-        return FileResult(rel, kind, "refused", 0, message)
+        message = failure_message(exc)
+        log_load(con, source, rel, kind, digest, stat.st_size, 0, "refused", message, loaded_at, None,
+                 stat.st_mtime_ns)
+        return FileResult(rel, kind, "refused", 0, message, source_name=source.name)
+
+
+# ---------------------------------------------------------------- app databases (issue 14)
+def write_ndjson(table: "app_sources.SourceTable", out: Path) -> int:
+    """Stream a source table's rows (text or NULL, in id order) to an NDJSON file, one
+    object per row with its position as ``_source_row`` and unknown columns in ``_extra``;
+    the table's content hash is set once the rows are read to the end."""
+    known = len(table.columns) - len(table.extra_columns)
+    names = table.columns[:known]
+    extra = table.extra_columns
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    count = 0
+    with out.open("w", encoding="utf-8") as handle:
+        for count, row in enumerate(table.rows(), start=1):
+            record = dict(zip(names, row[:known]))
+            record["_source_row"] = count
+            if extra:
+                record["_extra"] = encode(dict(zip(extra, row[known:])))
+            handle.write(encode(record))
+            handle.write("\n")
+    return count
+
+
+def load_table(con: duckdb.DuckDBPyConnection, source: LoadSource, table: "app_sources.SourceTable",
+               debug: bool = False) -> FileResult:
+    """Load one table of an app database snapshot as ``table:<name>`` of the source: skipped
+    when its content hash equals the last load's, its rows replaced when it changed."""
+    kind = table.table
+    rel = f"table:{kind}"
+    known, _required = TABULAR[kind]
+    loaded_at = datetime.now(timezone.utc).isoformat()
+    with tempfile.TemporaryDirectory(prefix="load_raw_") as tmp:
+        rows_file = Path(tmp) / f"{kind}.ndjson"
+        try:
+            rows = write_ndjson(table, rows_file)
+        except app_sources.SourceError as exc:
+            return FileResult(rel, kind, "refused", 0, source.spec.redact(str(exc)), source_name=source.name)
+        digest = table.content_hash or ""
+        previous = previous_load(con, source.name, rel)
+        if previous and previous[0] == digest:
+            return FileResult(rel, kind, "skipped", source_name=source.name)
+        action = "replaced" if previous else "loaded"
+        columns = {c: "VARCHAR" for c in known} | {"_extra": "VARCHAR", "_source_row": "BIGINT"}
+        spec = ", ".join(f"{sql_str(c)}: '{t}'" for c, t in columns.items())
+        con.execute("begin transaction")
+        try:
+            for name in TABLES_BY_KIND[kind]:
+                con.execute(f"delete from raw.{name} where _source_name = ? and _source_file = ?", [source.name, rel])
+            if rows:
+                con.execute(
+                    f"insert into raw.{kind} by name select {', '.join(known)}, _extra, _source_row,"
+                    f" {sql_str(rel)} as _source_file, cast({sql_str(loaded_at)} as timestamptz) as _loaded_at,"
+                    f" {source_values(source)}"
+                    f" from read_json({sql_str(str(rows_file))}, format='newline_delimited', columns={{{spec}}})"
+                )
+            log_load(con, source, rel, kind, digest, None, rows, action, None, loaded_at,
+                     list(table.present_columns) + list(table.extra_columns), None)
+            con.execute("commit")
+            return FileResult(rel, kind, action, rows, source_name=source.name)
+        except Exception as exc:  # noqa: BLE001 - one table refused, the others still load (R6)
+            if debug:
+                traceback.print_exc()
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass
+            message = failure_message(exc)
+            log_load(con, source, rel, kind, digest, None, 0, "refused", message, loaded_at, None, None)
+            return FileResult(rel, kind, "refused", 0, message, source_name=source.name)
+
+
+def load_database(con: duckdb.DuckDBPyConnection, source: LoadSource, debug: bool = False) -> list[FileResult]:
+    """Every table of one app database (orders, positions, fills when present), read in one
+    read-only snapshot. A table that cannot be read (missing, without a required column) is
+    refused by name; a source that cannot be opened is one ``unusable`` result."""
+    results: list[FileResult] = []
+    loaded_at = datetime.now(timezone.utc).isoformat()
+    try:
+        with app_sources.open_source(source.spec) as reader:
+            present = set(reader.tables_present())
+            for name, spec in app_sources.TABLES.items():
+                if spec.optional and name not in present:
+                    continue
+                try:
+                    table = reader.table(name)
+                except app_sources.RefusedTable as exc:
+                    message = source.spec.redact(exc.problem)
+                    log_load(con, source, f"table:{name}", name, "", None, 0, "refused", message, loaded_at,
+                             None, None)
+                    results.append(FileResult(f"table:{name}", name, "refused", 0, message, source_name=source.name))
+                    continue
+                results.append(load_table(con, source, table, debug))
+    except app_sources.SourceError as exc:
+        if debug:
+            traceback.print_exc()
+        results.append(FileResult(source.display, "source", "unusable", 0, source.spec.redact(str(exc)),
+                                  source_name=source.name))
+    except Exception as exc:  # noqa: BLE001 - a driver error: one line, no traceback
+        if debug:
+            traceback.print_exc()
+        results.append(FileResult(source.display, "source", "unusable", 0,
+                                  source.spec.redact(f"cannot read {source.display}: {type(exc).__name__}:"
+                                                     f" {first_line(exc)}"), source_name=source.name))
+    return results
 
 
 STAGING_VIEWS = {"orders": "stg_trading_app__orders", "positions": "stg_trading_app__positions",
-                 "history": "stg_trading_app__history_trades"}
+                 "fills": "stg_trading_app__fills", "history": "stg_trading_app__history_trades"}
 
 
 def preview_quarantine(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
-    """Count, for every file loaded by this run, the rows staging quarantines.
+    """Count, for every file (or table) loaded by this run, the rows staging quarantines.
 
     Staging is a set of views over the raw tables, so once a build has created
     them the loader can ask them at once. Before the first build there are no
@@ -493,27 +680,55 @@ def preview_quarantine(con: duckdb.DuckDBPyConnection, results: list[FileResult]
         files = [r for r in results if r.kind == kind and r.action in ("loaded", "replaced") and r.rows]
         if not files:
             continue
+        keys = [f"{r.source_name}|{r.path}" for r in files]
         try:
             rows = con.execute(
-                f"select source_file, count(*), mode(quarantine_reason) from staging.{view}"
-                f" where quarantine_reason is not null and source_file in (select unnest(?)) group by 1",
-                [[r.path for r in files]]).fetchall()
+                f"select source_name || '|' || source_file, count(*), mode(quarantine_reason) from staging.{view}"
+                f" where quarantine_reason is not null and source_name || '|' || source_file in (select unnest(?))"
+                " group by 1", [keys]).fetchall()
             rejected = dict(con.execute(
-                "select _source_file, count(*) from raw.rejected_lines where _source_file in (select unnest(?))"
-                " group by 1", [[r.path for r in files]]).fetchall())
+                "select _source_name || '|' || _source_file, count(*) from raw.rejected_lines"
+                " where _source_name || '|' || _source_file in (select unnest(?)) group by 1", [keys]).fetchall())
         except duckdb.Error:
             return  # not built yet (or built by another version): the post-build check decides
         by_file = {row[0]: row for row in rows}
-        for result in files:
-            _file, count, reason = by_file.get(result.path, (result.path, 0, None))
-            result.quarantined = count + rejected.get(result.path, 0)
+        for key, result in zip(keys, files):
+            _file, count, reason = by_file.get(key, (key, 0, None))
+            result.quarantined = count + rejected.get(key, 0)
             result.top_reason = reason or "unparseable CSV line"
 
 
-def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit: str | None = None,
-                debug: bool = False) -> tuple[list[FileResult], list[tuple[str, str]], int]:
-    """Load every file of the folder; returns the results, the files not read
-    (with the reason) and the number of order rows in the warehouse."""
+def folder_files(source: LoadSource) -> tuple[list[tuple[str, Path, str, str | None]], list[tuple[str, str]]]:
+    """(kind, path, relative path, file user id) of every file of a folder source, and its unread files."""
+    raw_dir = source.root
+    assert raw_dir is not None
+    files, ignored = discover(raw_dir)
+    return [(kind, path, str(path.relative_to(raw_dir)),
+             history_file_user(path, raw_dir / "trade_history") if kind == "history" else None)
+            for kind, path in files], ignored
+
+
+def history_rel(path: Path, sources: list[LoadSource]) -> tuple[LoadSource | None, str]:
+    """The (source, relative path) a --history file is loaded as: inside a folder source's
+    trade_history/, that folder's own identity (so repeating it adds nothing); elsewhere
+    ``trade_history/[user_<id>/]<file name>`` of the first source."""
+    resolved = path.resolve()
+    for source in sources:
+        if source.root is not None:
+            root = source.root.resolve()
+            if resolved.is_relative_to(root / "trade_history"):
+                return source, str(resolved.relative_to(root))
+    user = USER_DIR.match(path.parent.name)
+    return (sources[0] if sources else None,
+            f"trade_history/{path.parent.name}/{path.name}" if user else f"trade_history/{path.name}")
+
+
+def load_sources(sources: list[LoadSource], histories: list[Path], warehouse: str, quiet: bool = False,
+                 memory_limit: str | None = None, debug: bool = False
+                 ) -> tuple[list[FileResult], list[tuple[str, str]], int]:
+    """Load every source (folders file by file, databases table by table) and the extra
+    history files; returns the results, the files not read (with the reason) and the
+    number of order rows in the warehouse."""
     con = duckdb.connect(warehouse)
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -521,20 +736,37 @@ def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit
             con.execute(f"set memory_limit = {sql_str(memory_limit)}")
         for statement in table_ddl():
             con.execute(statement)
-        files, ignored = discover(raw_dir)
-        results = []
-        bar = tqdm(files, desc="loading", unit="file", disable=quiet or tqdm is None or not files) \
-            if tqdm else files
-        for kind, path in bar:
+        results: list[FileResult] = []
+        ignored: list[tuple[str, str]] = []
+        work: list[tuple[LoadSource, str, Path, str, str | None]] = []
+        for source in sources:
+            if source.kind == "folder":
+                files, not_read = folder_files(source)
+                prefix = "" if len(sources) == 1 else f"{source.name}:"
+                ignored += [(prefix + rel, reason) for rel, reason in not_read]
+                work += [(source, kind, path, rel, user) for kind, path, rel, user in files]
+            else:
+                work.append((source, "database", Path(), "", None))
+        for path in histories:
+            owner, rel = history_rel(path, sources)
+            if owner is not None:
+                work.append((owner, "history", path, rel, history_file_user(path, None)))
+        bar = tqdm(work, desc="loading", unit="file", disable=quiet or tqdm is None or not work) \
+            if tqdm else work
+        for source, kind, path, rel, user in bar:
             if tqdm and not quiet:
-                bar.set_postfix_str(path.name)
+                bar.set_postfix_str(path.name if kind != "database" else source.name)
+            if kind == "database":
+                results += load_database(con, source, debug)
+                continue
             try:
-                results.append(load_file(con, raw_dir, kind, path, debug))
+                results.append(load_file(con, source, kind, path, rel, user, debug))
             except Exception as exc:  # noqa: BLE001 - e.g. the file vanished or is unreadable before its load began
                 if debug:
                     traceback.print_exc()
-                results.append(FileResult(str(path.relative_to(raw_dir)), kind, "refused", 0,
-                                          f"could not be read: {type(exc).__name__}: {first_line(exc)}"))
+                results.append(FileResult(rel, kind, "refused", 0,
+                                          f"could not be read: {type(exc).__name__}: {first_line(exc)}",
+                                          source_name=source.name))
         preview_quarantine(con, results)
         orders = con.execute("select count(*) from raw.orders").fetchone()[0]
         return results, ignored, orders
@@ -542,10 +774,52 @@ def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit
         con.close()
 
 
+def load_folder(raw_dir: Path, warehouse: str, quiet: bool = False, memory_limit: str | None = None,
+                debug: bool = False) -> tuple[list[FileResult], list[tuple[str, str]], int]:
+    """Load every file of one raw folder (source ``exports``)."""
+    return load_sources([LoadSource(DEFAULT_SOURCE_NAME, "folder", root=raw_dir)], [], warehouse, quiet,
+                        memory_limit, debug)
+
+
+def parse_sources(specs: list[str]) -> list[LoadSource]:
+    """``[name=]SPEC`` items as load sources (app_sources.parse_spec); a folder's default
+    name is ``exports``. Raises app_sources.SourceError (one line, redacted)."""
+    sources: list[LoadSource] = []
+    for text in specs:
+        spec = app_sources.parse_spec(text)
+        named = app_sources.NAME_RE.match(text) is not None and "://" not in text.split("=", 1)[0]
+        if spec.kind == "folder":
+            sources.append(LoadSource(spec.name if named else DEFAULT_SOURCE_NAME, "folder", root=Path(spec.location)))
+        else:
+            kind = "dump" if spec.kind.startswith("dump") else spec.kind
+            sources.append(LoadSource(spec.name, kind, spec=spec))
+    names = [s.name for s in sources]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise app_sources.SourceError(f"two sources named {', '.join(twice)}: name each one (name=SPEC)")
+    return sources
+
+
+def display(result: FileResult, many: bool) -> str:
+    """How a result names what it read: a folder file by its path (prefixed with the source
+    name when several sources load), a database table as ``<source>.<table>``."""
+    if result.path.startswith("table:"):
+        return f"{result.source_name}.{result.path[len('table:'):]}"
+    return f"{result.source_name}:{result.path}" if many else result.path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--raw-dir", default=os.environ.get("RAW_DIR", "data/raw"),
-                        help="folder in the raw-data.md layout (default: $RAW_DIR or data/raw)")
+    parser.add_argument("--source", action="append", default=[], metavar="[NAME=]SPEC",
+                        help="a source (repeatable): a raw folder, sqlite:///path/app.db, postgresql://user@host:port/db"
+                             " (password from PGPASSWORD or ~/.pgpass), or a pg_dump file (.sql, .sql.gz, -F c);"
+                             " default: $SOURCE (space-separated specs), else --raw-dir")
+    parser.add_argument("--history", action="append", default=[], type=Path, metavar="PATH",
+                        help="a trades_history.json outside any folder (repeatable), loaded as the first source's"
+                             " (default: $HISTORY, space-separated)")
+    parser.add_argument("--raw-dir", default=None,
+                        help="folder in the raw-data.md layout, source `exports` (default: $RAW_DIR or data/raw;"
+                             " ignored when --source is given)")
     parser.add_argument("--warehouse", default=os.environ.get("WAREHOUSE", "warehouse.duckdb"),
                         help="DuckDB file to load into (default: $WAREHOUSE or warehouse.duckdb)")
     parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB"),
@@ -558,54 +832,82 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parquet-dir", default=os.environ.get("DBT_SPARK_RAW_DIR", "target/spark/raw_parquet"),
                         help="spark: Parquet folder (default: $DBT_SPARK_RAW_DIR or target/spark/raw_parquet)")
     args = parser.parse_args(argv)
+    # `make ... SOURCE="old=sqlite:///old/app.db new=postgresql://..."` puts the specs in the
+    # environment, so that no password ever sits on a command line (ps, make's echo, logs)
+    if not args.source and args.raw_dir is None:
+        args.source = os.environ.get("SOURCE", "").split()
+    if not args.history:
+        args.history = [Path(p) for p in os.environ.get("HISTORY", "").split()]
 
-    raw_dir = Path(args.raw_dir)
-    if not raw_dir.is_dir():
-        print(f"load_raw: raw folder {raw_dir} does not exist", file=sys.stderr)
+    if args.source:
+        try:
+            sources = parse_sources(args.source)
+        except app_sources.SourceError as exc:
+            print(f"load_raw: {exc}", file=sys.stderr)
+            return 2
+    else:
+        raw_dir = Path(args.raw_dir or os.environ.get("RAW_DIR", "data/raw"))
+        if not raw_dir.is_dir():
+            print(f"load_raw: raw folder {raw_dir} does not exist", file=sys.stderr)
+            return 2
+        sources = [LoadSource(DEFAULT_SOURCE_NAME, "folder", root=raw_dir)]
+    missing = [path for path in args.history if not path.is_file()]
+    if missing:
+        print(f"load_raw: history file {missing[0]} does not exist", file=sys.stderr)
         return 2
     started = time.monotonic()
     try:
-        results, ignored, order_rows = load_folder(raw_dir, args.warehouse, args.quiet, args.memory_limit,
-                                                   args.debug)
+        results, ignored, order_rows = load_sources(sources, args.history, args.warehouse, args.quiet,
+                                                    args.memory_limit, args.debug)
     except duckdb.Error as exc:  # the warehouse itself: locked by another process, not a DuckDB file, ...
         if args.debug:
             traceback.print_exc()
         print(f"load_raw: cannot load into {args.warehouse}: {first_line(exc)}", file=sys.stderr)
         return 2
+    many = len(sources) > 1
     for rel, reason in ignored:
         print(f"load_raw: not read {rel}: {'a hidden file' if is_hidden(rel) else reason}", file=sys.stderr)
+    unusable = [r for r in results if r.action == "unusable"]
+    for result in unusable:
+        print(f"load_raw: {result.message}", file=sys.stderr)
     refused = [r for r in results if r.action == "refused"]
     for result in refused:
-        print(f"load_raw: refused {result.path}: {result.message}", file=sys.stderr)
+        print(f"load_raw: refused {display(result, many)}: {result.message}", file=sys.stderr)
     mostly_quarantined = [r for r in results if r.rows and r.quarantined * 2 > r.rows]
     for result in mostly_quarantined:
-        print(f"load_raw: {result.path}: {result.quarantined} of {result.rows} rows quarantined"
+        print(f"load_raw: {display(result, many)}: {result.quarantined} of {result.rows} rows quarantined"
               f" (most often: {result.top_reason})", file=sys.stderr)
-    counts = {action: sum(1 for r in results if r.action == action)
+    counted = [r for r in results if r.action != "unusable"]
+    counts = {action: sum(1 for r in counted if r.action == action)
               for action in ("loaded", "replaced", "skipped", "refused")}
-    rows = sum(r.rows for r in results)
+    rows = sum(r.rows for r in counted)
     print(
-        f"load_raw: {len(results)} files into {args.warehouse} in {time.monotonic() - started:.1f}s: "
+        f"load_raw: {len(counted)} {'files' if not any(s.kind != 'folder' for s in sources) else 'files/tables'}"
+        f" into {args.warehouse} in {time.monotonic() - started:.1f}s: "
         + ", ".join(f"{n} {action}" for action, n in counts.items() if n)
         + (f", {len(ignored)} not read" if ignored else "")
         + (f", {len(mostly_quarantined)} mostly quarantined" if mostly_quarantined else "")
+        + (f", {len(unusable)} source(s) unusable" if unusable else "")
         + f"; {rows} rows"
     )
-    if not (raw_dir / "orders").is_dir():
-        print(f"load_raw: {raw_dir} has no orders/ folder: nothing to build", file=sys.stderr)
+    folders_without_orders = [s for s in sources if s.kind == "folder" and not (s.root / "orders").is_dir()]
+    for source in folders_without_orders:
+        print(f"load_raw: {source.root} has no orders/ folder: nothing to build", file=sys.stderr)
+    if folders_without_orders and not many:
         return 2
     if order_rows == 0:
-        print(f"load_raw: no orders loaded from {raw_dir / 'orders'} (every orders file is refused, empty"
+        where = ", ".join(str(s.root / "orders") if s.kind == "folder" else f"{s.name}.orders" for s in sources)
+        print(f"load_raw: no orders loaded from {where} (every orders file is refused, empty"
               " or not read): nothing to build", file=sys.stderr)
         return 2
     if args.target != "duckdb":
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         import raw_export
 
         export_args = [args.target, "--warehouse", args.warehouse, "--out", args.parquet_dir]
         if raw_export.main(export_args + (["--quiet"] if args.quiet else [])) != 0:
             return 1
-    return 1 if refused or mostly_quarantined or [rel for rel, _reason in ignored if not is_hidden(rel)] else 0
+    problems = refused or mostly_quarantined or unusable or folders_without_orders
+    return 1 if problems or [rel for rel, _reason in ignored if not is_hidden(rel)] else 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import argparse
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -110,8 +111,14 @@ def publish(build: Path, published: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--raw-dir", default=os.environ.get("RAW_DIR", "data/raw"), type=Path,
-                        help="raw folder of exports (default: $RAW_DIR or data/raw)")
+    parser.add_argument("--raw-dir", default=None, type=Path,
+                        help="raw folder of exports (default: $RAW_DIR or data/raw; not read when sources are given)")
+    parser.add_argument("--source", action="append", default=[], metavar="[NAME=]SPEC",
+                        help="a source for scripts/load_raw.py (repeatable; default: $SOURCE, space-separated):"
+                             " a raw folder, sqlite:///..., postgresql://... (password from PGPASSWORD or ~/.pgpass)"
+                             " or a pg_dump file; handed to the loader through its environment, never its command line")
+    parser.add_argument("--history", action="append", default=[], metavar="PATH",
+                        help="a trades_history.json outside any folder (repeatable; default: $HISTORY)")
     parser.add_argument("--published", default=os.environ.get("WAREHOUSE", "warehouse.duckdb"), type=Path,
                         help="the warehouse file analysts read (default: $WAREHOUSE or warehouse.duckdb)")
     parser.add_argument("--target-path", default=None, type=Path,
@@ -122,8 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-partial", action="store_true",
                         help="publish even when a raw file was refused, not read or mostly quarantined")
     args = parser.parse_args(argv)
+    args.raw_dir_given = args.raw_dir is not None
+    if args.raw_dir is None:
+        args.raw_dir = Path(os.environ.get("RAW_DIR", "data/raw"))
+    sources = args.source or ([] if args.raw_dir_given else os.environ.get("SOURCE", "").split())
+    histories = args.history or os.environ.get("HISTORY", "").split()
 
-    if not args.raw_dir.is_dir():
+    if not sources and not args.raw_dir.is_dir():
         print(f"nightly: raw folder {args.raw_dir} does not exist", file=sys.stderr)
         return 2
     published = args.published.resolve()
@@ -140,8 +152,13 @@ def main(argv: list[str] | None = None) -> int:
             prepare_working_copy(published, build, state)
             state.write_text(json.dumps({"status": "building", "started_at": time.time()}))
             started_at = time.time()
-            load_code = step("load", [str(BIN / "python"), "scripts/load_raw.py", "--raw-dir", str(args.raw_dir),
-                                      "--warehouse", str(build), "--quiet"], env, ok_codes=(0, 1))
+            load_env = dict(env, SOURCE=" ".join(sources), HISTORY=" ".join(histories))
+            where = [] if sources else ["--raw-dir", str(args.raw_dir)]
+            if sources:
+                log(f"load: sources {' '.join(redact_urls(spec) for spec in sources)}"
+                    + (f", history {' '.join(histories)}" if histories else ""))
+            load_code = step("load", [str(BIN / "python"), "scripts/load_raw.py", *where,
+                                      "--warehouse", str(build), "--quiet"], load_env, ok_codes=(0, 1))
             full_refresh = args.full_refresh or replaced_tabular_files(build)
             if full_refresh and not args.full_refresh:
                 log("build: an orders or positions export was replaced since the last run: full refresh")
@@ -151,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    "--warehouse", str(build)], env, ok_codes=(0, 1))
             partial = load_code != 0 or check_code != 0
             if partial and not args.allow_partial:
-                stopped = ", ".join(problem_files(build, started_at, args.raw_dir)) or "see the load step above"
+                stopped = ", ".join(problem_files(build, started_at, None if sources else args.raw_dir)) \
+                    or "see the load step above"
                 log(f"nothing published: partial night ({stopped}); {published} is unchanged;"
                     " fix the files or pass --allow-partial (make ... ALLOW_PARTIAL=1) to publish what loaded")
                 return 1
@@ -170,7 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if partial else 0
 
 
-def problem_files(build: Path, since: float, raw_dir: Path) -> list[str]:
+def redact_urls(text: str) -> str:
+    """A source spec safe to log: the password of a URL replaced by ***."""
+    return re.sub(r"(://[^/@\s:]*:)[^@\s]*@", r"\1***@", text)
+
+
+def problem_files(build: Path, since: float, raw_dir: Path | None) -> list[str]:
     """What made the night partial, for the log line: the files this run's load
     refused (raw.load_log), the files it did not read, the files mostly quarantined."""
     import duckdb
@@ -179,12 +202,14 @@ def problem_files(build: Path, since: float, raw_dir: Path) -> list[str]:
     import check_quarantine
     import load_raw
 
-    problems = [f"not read {rel}" for rel, _reason in load_raw.discover(raw_dir)[1] if not load_raw.is_hidden(rel)]
+    problems = [] if raw_dir is None else \
+        [f"not read {rel}" for rel, _reason in load_raw.discover(raw_dir)[1] if not load_raw.is_hidden(rel)]
     con = duckdb.connect(str(build), read_only=True)
     try:
         rows = con.execute(
-            "select distinct source_file from raw.load_log where action = 'refused' and loaded_at >= to_timestamp(?)"
-            " order by 1", [since]).fetchall()
+            "select distinct case when source_name = 'exports' then source_file"
+            " else source_name || ':' || source_file end from raw.load_log"
+            " where action = 'refused' and loaded_at >= to_timestamp(?) order by 1", [since]).fetchall()
         problems = [f"refused {row[0]}" for row in rows] + problems
     except duckdb.Error:
         pass

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-RAW_TABLES = ["orders", "positions", "history_trades", "history_reentry_items", "rejected_lines", "load_log"]
+RAW_TABLES = ["orders", "positions", "fills", "history_trades", "history_reentry_items", "rejected_lines", "load_log"]
 COPY_CHUNK = 1 << 20
 
 PG_TYPES = {

@@ -15,6 +15,13 @@ positions as (
 
 ),
 
+fills as (
+
+    select * from {{ ref('stg_trading_app__fills') }}
+    where quarantine_reason is not null
+
+),
+
 history_trades as (
 
     select * from {{ ref('stg_trading_app__history_trades') }}
@@ -39,6 +46,7 @@ unioned as (
 
     select
         'orders' as source_table,
+        source_name,
         source_file,
         source_row,
         cast(null as {{ dbt.type_bigint() }}) as item_index,
@@ -50,6 +58,7 @@ unioned as (
     union all
     select
         'positions' as source_table,
+        source_name,
         source_file,
         source_row,
         cast(null as {{ dbt.type_bigint() }}) as item_index,
@@ -60,7 +69,20 @@ unioned as (
     from positions
     union all
     select
+        'fills' as source_table,
+        source_name,
+        source_file,
+        source_row,
+        cast(null as {{ dbt.type_bigint() }}) as item_index,
+        'row' as position_kind,
+        quarantine_reason,
+        raw_content,
+        loaded_at
+    from fills
+    union all
+    select
         'history_trades' as source_table,
+        source_name,
         source_file,
         source_row,
         cast(null as {{ dbt.type_bigint() }}) as item_index,
@@ -72,6 +94,7 @@ unioned as (
     union all
     select
         'history_reentry_items' as source_table,
+        source_name,
         source_file,
         source_row,
         item_index,
@@ -83,6 +106,7 @@ unioned as (
     union all
     select
         source_table,
+        source_name,
         source_file,
         line_number as source_row,
         cast(null as {{ dbt.type_bigint() }}) as item_index,
@@ -98,11 +122,12 @@ final as (
 
     select
         {{ dbt.concat([
-            'source_table', "'|'", 'source_file', "'|'",
+            'source_table', "'|'", 'source_name', "'|'", 'source_file', "'|'",
             "cast(source_row as " ~ dbt.type_string() ~ ")", "'|'",
             "coalesce(cast(item_index as " ~ dbt.type_string() ~ "), '')", "'|'", 'position_kind'
         ]) }} as quarantined_row_id,
         source_table,
+        source_name,
         source_file,
         quarantine_reason,
         raw_content,

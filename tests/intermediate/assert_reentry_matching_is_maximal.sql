@@ -30,15 +30,20 @@ items as (
 unmatched_orders as (
 
     select
+        orders.source_name,
         orders.order_id,
         orders.user_id,
         orders.base_symbol,
         orders.placed_at
     from typed
     inner join orders
-        on typed.order_id = orders.order_id
+        on
+            typed.source_name = orders.source_name
+            and typed.order_id = orders.order_id
     inner join matched
-        on typed.order_id = matched.order_id
+        on
+            typed.source_name = matched.source_name
+            and typed.order_id = matched.order_id
     where matched.history_item_id is null
 
 ),
@@ -55,6 +60,7 @@ unmatched_items as (
 )
 
 select
+    unmatched_orders.source_name,
     unmatched_orders.order_id,
     unmatched_items.history_item_id
 from unmatched_orders

@@ -15,6 +15,7 @@ positions as (
 buys_outside_a_position as (
 
     select
+        source_name,
         order_id,
         position_id,
         'executed buy without a position' as problem
@@ -38,6 +39,7 @@ bought_by_position as (
 quantity_mismatches as (
 
     select
+        positions.initial_source_name as source_name,
         positions.initial_order_id as order_id,
         positions.position_id,
         'total_bought_qty differs from the sum of its buys' as problem

@@ -675,7 +675,7 @@ def history_items(trades: list[HistoryTrade], params: Params) -> list[HistoryIte
                 if at is None:
                     raise Invalid("missing time")
                 items.append(HistoryItem(
-                    id=f"trade_history/{trade.file}#{trade.index + 1}#{position}",
+                    id=f"exports:trade_history/{trade.file}#{trade.index + 1}#{position}",
                     user_id=trade.user_id, base_symbol=trade.base_symbol, at=at,
                     qty=to_decimal(raw.get("qty")), level=to_float(raw.get("level")),
                     rsi=to_float(raw.get("rsi")), price=to_float(raw.get("price")),
@@ -776,7 +776,7 @@ def reentry_details(orders: dict[int, Order], typed: dict[int, TypedOrder],
         item, method = matched.get(order.id, (None, None))
         meta = order.metadata
         level = first_present(meta, ("rsi_level", "reentry_level", "level"))
-        rsi = first_present(meta, ("rsi", "rsi10"))
+        rsi = first_present(meta, ("rsi", "rsi10", "rsi_value"))
         close = first_present(meta, ("price",))
         details[order.id] = ReentryDetail(
             history_item_id=item.id if item else None, match_method=method,

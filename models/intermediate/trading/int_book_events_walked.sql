@@ -9,7 +9,8 @@
     Per book (user, base symbol, trade mode) the events are walked in time
     order: executed orders at their fill time, unexecuted ones at placed_at,
     close markers at their time; on equal times buys, then sells, then history
-    markers, then positions-table markers, then by order id / marker id.
+    markers, then positions-table markers, then by order id, source name (R9.1)
+    and marker id. A book spans sources: it is walked as one.
 
     The held quantity is a running sum clamped at zero (buys add, sells take at
     most what is held, a close marker sets it to 0). That recursion has a
@@ -57,6 +58,7 @@ order_events as (
         user_id,
         base_symbol,
         trade_mode,
+        source_name,
         order_id,
         cast(null as {{ dbt.type_string() }}) as marker_id,
         cast(null as {{ dbt.type_string() }}) as marker_source,
@@ -84,6 +86,7 @@ history_marker_events as (
         user_id,
         base_symbol,
         '{{ var("default_trade_mode") }}' as trade_mode,
+        cast(null as {{ dbt.type_string() }}) as source_name,
         cast(null as {{ dbt.type_bigint() }}) as order_id,
         history_trade_id as marker_id,
         'trade_history' as marker_source,
@@ -110,6 +113,7 @@ positions_marker_events as (
         user_id,
         base_symbol,
         '{{ var("default_trade_mode") }}' as trade_mode,
+        cast(null as {{ dbt.type_string() }}) as source_name,
         cast(null as {{ dbt.type_bigint() }}) as order_id,
         min(position_row_id) as marker_id,
         'positions_table' as marker_source,
@@ -143,7 +147,7 @@ sequenced as (
         *,
         row_number() over (
             partition by user_id, base_symbol, trade_mode
-            order by event_at, event_rank, order_id, marker_id
+            order by event_at, event_rank, order_id, source_name, marker_id
         ) as event_seq,
         case when event_type = 'close_marker' then 1 else 0 end as is_marker_int
     from events
@@ -266,6 +270,7 @@ final as (
         base_symbol,
         trade_mode,
         event_seq,
+        source_name,
         order_id,
         case when marker_source = 'trade_history' then marker_id end as history_trade_id,
         case when marker_source = 'positions_table' then marker_id end as positions_row_id,

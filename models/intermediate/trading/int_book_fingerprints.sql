@@ -26,7 +26,8 @@
 {%- set rule_vars = [
     var('series_suffixes'), var('default_trade_mode'), var('exit_attach_hours'),
     var('trade_match_minutes'), var('reentry_match_minutes'), var('reentry_match_rounds'),
-    var('daily_reentry_cap'), var('charge_pct'), var('naive_utc_from'), var('naive_utc_until'), var('market_time_zone')
+    var('daily_reentry_cap'), var('charge_pct'), var('naive_utc_from'), var('naive_utc_until'), var('market_time_zone'),
+    var('positions_naive_utc_from'), var('positions_naive_utc_until')
 ] | join('|') | replace("'", '') -%}
 with orders as (
 
@@ -54,9 +55,14 @@ parts as (
         user_id,
         base_symbol,
         {{ fingerprint_hash(dbt.concat([
-            "cast(order_id as " ~ dbt.type_string() ~ ")", "'|'", 'source_file', "'|'",
+            'source_name', "'|'", "cast(order_id as " ~ dbt.type_string() ~ ")", "'|'", 'source_file', "'|'",
             "cast(source_row as " ~ dbt.type_string() ~ ")", "'|'",
-            "cast(loaded_at as " ~ dbt.type_string() ~ ")"])) }} as part_hash,
+            "cast(loaded_at as " ~ dbt.type_string() ~ ")", "'|'",
+            "cast(fill_count as " ~ dbt.type_string() ~ ")", "'|'",
+            "cast(filled_qty as " ~ dbt.type_string() ~ ")", "'|'",
+            "coalesce(cast(fill_price as " ~ dbt.type_string() ~ "), '')", "'|'",
+            "coalesce(cast(filled_at as " ~ dbt.type_string() ~ "), '')", "'|'",
+            "coalesce(cast(fills_charges as " ~ dbt.type_string() ~ "), '')"])) }} as part_hash,
         1 as order_count,
         0 as trade_count,
         0 as marker_count

@@ -25,6 +25,7 @@ with walked as (
 typed as (
 
     select
+        source_name,
         order_id,
         position_id,
         user_id,
@@ -55,9 +56,12 @@ typed as (
 final as (
 
     select
+        source_name,
         order_id,
         position_id,
+        -- a cycle has one opening buy: its id and source (R9.1) name the parent
         min(case when opens_cycle then order_id end) over (partition by position_id) as parent_order_id,
+        min(case when opens_cycle then source_name end) over (partition by position_id) as parent_source_name,
         user_id,
         base_symbol,
         trade_mode,

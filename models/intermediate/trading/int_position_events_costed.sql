@@ -28,6 +28,7 @@ with walked as (
 typed as (
 
     select
+        source_name,
         order_id,
         entry_type
     from {{ ref('int_orders_entry_typed') }}
@@ -43,7 +44,9 @@ events as (
         walked.event_type = 'buy' and walked.is_executed as is_buy_fill
     from walked
     left join typed
-        on walked.order_id = typed.order_id
+        on
+            walked.source_name = typed.source_name
+            and walked.order_id = typed.order_id
 
 ),
 
@@ -111,6 +114,7 @@ final as (
     select
         position_id,
         event_seq,
+        source_name,
         order_id,
         history_trade_id,
         positions_row_id,

@@ -15,7 +15,8 @@
     taken greedily by (time distance, quantity differs, order id, item id);
     greedy over a strict total order equals repeatedly taking the pairs that are
     each other's first choice, done here in var reentry_match_rounds rounds.
-    R4.4 executed reentries are numbered 1..n per cycle by fill time, then order id. -#}
+    R4.4 executed reentries are numbered 1..n per cycle by fill time, then order id.
+    An order is (source_name, order_id) throughout (R9.1). -#}
 {%- set rounds = var('reentry_match_rounds') -%}
 with typed as (
 
@@ -42,6 +43,7 @@ items as (
 reentry_orders as (
 
     select
+        typed.source_name,
         typed.order_id,
         typed.position_id,
         orders.user_id,
@@ -58,13 +60,16 @@ reentry_orders as (
         orders.filled_at
     from typed
     inner join orders
-        on typed.order_id = orders.order_id
+        on
+            typed.source_name = orders.source_name
+            and typed.order_id = orders.order_id
 
 ),
 
 id_candidates as (
 
     select
+        reentry_orders.source_name,
         reentry_orders.order_id,
         items.history_item_id
     from reentry_orders
@@ -79,14 +84,16 @@ id_candidates as (
 id_matches as (
 
     select
+        source_name,
         order_id,
         history_item_id
     from (
         select
+            source_name,
             order_id,
             history_item_id,
-            row_number() over (partition by order_id order by history_item_id) as order_choice,
-            row_number() over (partition by history_item_id order by order_id) as item_choice
+            row_number() over (partition by source_name, order_id order by history_item_id) as order_choice,
+            row_number() over (partition by history_item_id order by order_id, source_name) as item_choice
         from id_candidates
     ) as ranked
     where order_choice = 1 and item_choice = 1
@@ -96,6 +103,7 @@ id_matches as (
 time_candidates as (
 
     select
+        reentry_orders.source_name,
         reentry_orders.order_id,
         items.history_item_id,
         abs({{ seconds_between('reentry_orders.placed_at', 'items.placed_at') }}) as distance_seconds,
@@ -108,7 +116,13 @@ time_candidates as (
             and items.placed_at >= {{ dbt.dateadd('minute', -var('reentry_match_minutes'), 'reentry_orders.placed_at') }}
             and items.placed_at <= {{ dbt.dateadd('minute', var('reentry_match_minutes'), 'reentry_orders.placed_at') }}
     where
-        reentry_orders.order_id not in (select id_matches.order_id from id_matches)
+        not exists (
+            select 1
+            from id_matches
+            where
+                id_matches.source_name = reentry_orders.source_name
+                and id_matches.order_id = reentry_orders.order_id
+        )
         and items.history_item_id not in (select id_matches.history_item_id from id_matches)
 
 ),
@@ -121,6 +135,7 @@ time_candidates as (
 time_round_0 as (
 
     select
+        source_name,
         order_id,
         history_item_id,
         distance_seconds,
@@ -137,12 +152,12 @@ time_ranked_{{ round }} as (
     select
         *,
         row_number() over (
-            partition by order_id, is_open
+            partition by source_name, order_id, is_open
             order by distance_seconds, is_qty_different, history_item_id
         ) as order_choice,
         row_number() over (
             partition by history_item_id, is_open
-            order by distance_seconds, is_qty_different, order_id
+            order by distance_seconds, is_qty_different, order_id, source_name
         ) as item_choice
     from time_round_{{ round - 1 }}
 
@@ -160,6 +175,7 @@ time_paired_{{ round }} as (
 time_round_{{ round }} as (
 
     select
+        source_name,
         order_id,
         history_item_id,
         distance_seconds,
@@ -167,7 +183,7 @@ time_round_{{ round }} as (
         case when is_pair = 1 then {{ round }} else matched_round end as matched_round,
         case
             when is_open = 0 or is_pair = 1 then 0
-            when max(is_pair) over (partition by order_id) = 1 then 0
+            when max(is_pair) over (partition by source_name, order_id) = 1 then 0
             when max(is_pair) over (partition by history_item_id) = 1 then 0
             else 1
         end as is_open
@@ -179,12 +195,14 @@ time_round_{{ round }} as (
 matches as (
 
     select
+        id_matches.source_name,
         id_matches.order_id,
         id_matches.history_item_id,
         'order_id' as match_method
     from id_matches
     union all
     select
+        time_round_{{ rounds }}.source_name,
         time_round_{{ rounds }}.order_id,
         time_round_{{ rounds }}.history_item_id,
         'time' as match_method
@@ -196,6 +214,7 @@ matches as (
 detailed as (
 
     select
+        reentry_orders.source_name,
         reentry_orders.order_id,
         reentry_orders.position_id,
         reentry_orders.user_id,
@@ -209,7 +228,9 @@ detailed as (
         reentry_orders.filled_at
     from reentry_orders
     left join matches
-        on reentry_orders.order_id = matches.order_id
+        on
+            reentry_orders.source_name = matches.source_name
+            and reentry_orders.order_id = matches.order_id
     left join items
         on matches.history_item_id = items.history_item_id
 
@@ -218,6 +239,7 @@ detailed as (
 final as (
 
     select
+        source_name,
         order_id,
         position_id,
         user_id,
@@ -227,7 +249,7 @@ final as (
         case
             when is_executed_reentry then row_number() over (
                 partition by position_id, is_executed_reentry
-                order by filled_at, order_id
+                order by filled_at, order_id, source_name
             )
         end as reentry_number,
         reentry_level,

@@ -11,9 +11,11 @@ with orders as (
 final as (
 
     select
+        source_name,
         order_id,
         user_id,
         position_id,
+        parent_source_name,
         parent_order_id,
         base_symbol,
         trade_mode,

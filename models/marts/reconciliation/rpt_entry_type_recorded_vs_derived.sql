@@ -18,10 +18,11 @@ load_log as (
 file_eras as (
 
     select
+        source_name,
         source_file,
         max(case when source_columns like '%"entry_type"%' then 1 else 0 end) as has_entry_type_column
     from load_log
-    group by source_file
+    group by source_name, source_file
 
 ),
 
@@ -37,7 +38,9 @@ classified as (
         orders.entry_type
     from orders
     left join file_eras
-        on orders.source_file = file_eras.source_file
+        on
+            orders.source_name = file_eras.source_name
+            and orders.source_file = file_eras.source_file
 
 ),
 

@@ -30,6 +30,7 @@ matched_pairs as (
 
     select
         items.history_item_id,
+        orders.source_name,
         orders.order_id,
         case when orders.is_executed then 'matched' else 'matched_unexecuted' end as finding,
         orders.reentry_match_method as match_method,
@@ -47,6 +48,7 @@ items_without_order as (
 
     select
         items.history_item_id,
+        cast(null as {{ dbt.type_string() }}) as source_name,
         cast(null as {{ dbt.type_bigint() }}) as order_id,
         'item_without_order' as finding,
         cast(null as {{ dbt.type_string() }}) as match_method,
@@ -66,6 +68,7 @@ orders_without_item as (
 
     select
         cast(null as {{ dbt.type_string() }}) as history_item_id,
+        orders.source_name,
         orders.order_id,
         case when orders.is_executed then 'order_without_item' else 'unexecuted_order_without_item' end as finding,
         cast(null as {{ dbt.type_string() }}) as match_method,
@@ -93,9 +96,10 @@ final as (
     select
         coalesce(
             findings.history_item_id,
-            {{ dbt.concat(["'order#'", "cast(findings.order_id as " ~ dbt.type_string() ~ ")"]) }}
+            {{ dbt.concat(["'order#'", 'findings.source_name', "':'", "cast(findings.order_id as " ~ dbt.type_string() ~ ")"]) }}
         ) as finding_id,
         findings.history_item_id,
+        findings.source_name,
         findings.order_id,
         coalesce(orders.user_id, items.user_id) as user_id,
         orders.position_id,
@@ -118,7 +122,9 @@ final as (
         orders.filled_at as order_filled_at
     from findings
     left join orders
-        on findings.order_id = orders.order_id
+        on
+            findings.source_name = orders.source_name
+            and findings.order_id = orders.order_id
     left join items
         on findings.history_item_id = items.history_item_id
 

@@ -1,5 +1,6 @@
 {#- The app's positions table against the derived cycles (R2, R5, R6): one row
-    per positions-table row (its newest version: later export, later row),
+    per positions-table row of each source (R9.1; its newest version: later
+    export, later row),
     matched to the derived cycle of its book whose opening is nearest its
     opened_at (within a day), with a reason for every difference. -#}
 with position_rows as (
@@ -28,7 +29,7 @@ latest_rows as (
         select
             *,
             row_number() over (
-                partition by app_position_id
+                partition by source_name, app_position_id
                 order by source_file desc, source_row desc
             ) as version_rank
         from position_rows
@@ -72,6 +73,7 @@ compared as (
 
     select
         latest_rows.position_row_id,
+        latest_rows.source_name,
         latest_rows.app_position_id,
         latest_rows.user_id,
         positions.position_id,
@@ -151,6 +153,7 @@ final as (
 
     select
         position_row_id,
+        source_name,
         app_position_id,
         user_id,
         position_id,

@@ -5,9 +5,10 @@
     on_schema_change='fail'
 ) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
-{#- One row per app order id (its newest valid version, R1.8) with its derived
-    entry type (R3), position cycle (R2), reentry detail (R4) and charges (R8.4).
-    R8.4 lives here and only here: fct_positions and fct_daily_pnl sum it. -#}
+{#- One row per app order (source_name, order_id: R9.1; its newest valid
+    version, R1.8) with its derived entry type (R3), position cycle (R2),
+    reentry detail (R4), fills (R9.2) and charges (R8.4). R8.4 lives here and
+    only here: fct_positions and fct_daily_pnl sum it. -#}
 with orders as (
 
     select * from {{ ref('int_orders_deduplicated') }}
@@ -32,9 +33,11 @@ reentries as (
 final as (
 
     select
+        orders.source_name,
         orders.order_id,
         orders.user_id,
         typed.position_id,
+        typed.parent_source_name,
         typed.parent_order_id,
         orders.broker_order_ref,
         orders.broker_order_id,
@@ -49,6 +52,7 @@ final as (
         orders.recorded_entry_type,
         orders.orig_source,
         reentries.match_method as reentry_match_method,
+        orders.source_kind,
         orders.source_file,
         typed.cycle_number,
         reentries.reentry_number,
@@ -59,8 +63,11 @@ final as (
         reentries.reentry_rsi,
         reentries.decision_close,
         typed.oversold_qty,
-        -- R8.4: what the order cost in charges: var charge_pct of its traded value (an unknown price costs 0)
+        orders.fill_count,
+        -- R8.4: what the order cost in charges: the sum of its fills' charges where they carry any (R9.2),
+        -- else var charge_pct of its traded value (an unknown price costs 0)
         case
+            when orders.is_executed and orders.fills_charges > 0 then orders.fills_charges
             when orders.is_executed
                 then coalesce(cast(orders.filled_qty as {{ type_double() }}) * orders.fill_price, 0) * {{ var('charge_pct') }} / 100
             else 0
@@ -80,9 +87,13 @@ final as (
         orders.updated_at
     from orders
     inner join typed
-        on orders.order_id = typed.order_id
+        on
+            orders.source_name = typed.source_name
+            and orders.order_id = typed.order_id
     left join reentries
-        on orders.order_id = reentries.order_id
+        on
+            orders.source_name = reentries.source_name
+            and orders.order_id = reentries.order_id
 
 )
 

@@ -62,6 +62,7 @@ executed_reentries as (
 
     select
         events.position_id,
+        events.source_name,
         events.order_id,
         events.filled_qty,
         events.event_price,
@@ -70,7 +71,9 @@ executed_reentries as (
         reentries.reentry_level
     from events
     inner join reentries
-        on events.order_id = reentries.order_id
+        on
+            events.source_name = reentries.source_name
+            and events.order_id = reentries.order_id
 
 ),
 
@@ -115,6 +118,7 @@ cycle_totals as (
         min(trade_mode) as trade_mode,
         min(cycle_number) as cycle_number,
         min(case when opens_cycle then order_id end) as initial_order_id,
+        min(case when opens_cycle then source_name end) as initial_source_name,
         min(case when opens_cycle then event_price end) as initial_entry_price,
         min(case when opens_cycle then filled_qty end) as initial_qty,
         sum(case when is_buy_fill then filled_qty else 0 end) as total_bought_qty,
@@ -157,6 +161,7 @@ final as (
         cycles.position_id,
         cycles.user_id,
         cycles.initial_order_id,
+        cycles.initial_source_name,
         cycles.base_symbol,
         cycles.trade_mode,
         case when cycles.closed_at is not null then 'closed' else 'open' end as status,

@@ -26,8 +26,10 @@ positions as (
 final as (
 
     select
+        orders.source_name,
         orders.order_id,
         orders.position_id,
+        orders.parent_source_name,
         orders.parent_order_id,
         orders.user_id,
         orders.history_item_id,

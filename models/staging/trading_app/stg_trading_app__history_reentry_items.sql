@@ -9,6 +9,7 @@ with source as (
 fields as (
 
     select
+        _source_name as source_name,
         _source_file as source_file,
         _source_row as source_row,
         _item_index as item_index,
@@ -32,8 +33,9 @@ fields as (
 final as (
 
     select
-        {{ dbt.concat(['source_file', "'#'", 'source_row', "'#'", 'item_index']) }} as history_item_id,
-        {{ dbt.concat(['source_file', "'#'", 'source_row']) }} as history_trade_id,
+        {{ dbt.concat(['source_name', "':'", 'source_file', "'#'", 'source_row', "'#'", 'item_index']) }} as history_item_id,
+        {{ dbt.concat(['source_name', "':'", 'source_file', "'#'", 'source_row']) }} as history_trade_id,
+        source_name,
         source_file,
         source_row,
         item_index,

@@ -9,6 +9,7 @@ with source as (
 fields as (
 
     select
+        _source_name as source_name,
         _source_file as source_file,
         _source_row as source_row,
         _loaded_at as loaded_at,
@@ -41,7 +42,8 @@ fields as (
 final as (
 
     select
-        {{ dbt.concat(['source_file', "'#'", 'source_row']) }} as history_trade_id,
+        {{ dbt.concat(['source_name', "':'", 'source_file', "'#'", 'source_row']) }} as history_trade_id,
+        source_name,
         source_file,
         source_row,
         file_user_id,

@@ -9,6 +9,8 @@ with source as (
 final as (
 
     select
+        source_name,
+        source_kind,
         source_file,
         kind,
         content_hash,

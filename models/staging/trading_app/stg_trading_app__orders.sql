@@ -11,6 +11,8 @@ with source as (
 typed as (
 
     select
+        _source_name as source_name,
+        _source_kind as source_kind,
         _source_file as source_file,
         _source_row as source_row,
         _loaded_at as loaded_at,
@@ -51,6 +53,7 @@ typed as (
         {{ to_number(json_text('metadata', 'level')) }} as metadata_level,
         {{ to_number(json_text('metadata', 'rsi')) }} as metadata_rsi,
         {{ to_number(json_text('metadata', 'rsi10')) }} as metadata_rsi10,
+        {{ to_number(json_text('metadata', 'rsi_value')) }} as metadata_rsi_value,
         {{ to_number(json_text('metadata', 'price')) }} as metadata_price,
         {{ is_valid_json('metadata') }} as is_metadata_valid,
         {{ parse_instant('placed_at', naive_is_utc) }} as placed_at,
@@ -77,6 +80,7 @@ typed as (
         {{ json_text('metadata', 'level') }} as metadata_level_text,
         {{ json_text('metadata', 'rsi') }} as metadata_rsi_text,
         {{ json_text('metadata', 'rsi10') }} as metadata_rsi10_text,
+        {{ json_text('metadata', 'rsi_value') }} as metadata_rsi_value_text,
         {{ json_text('metadata', 'price') }} as metadata_price_text,
         {{ value_shape('placed_at') }} as placed_at_shape,
         {{ value_shape('updated_at') }} as updated_at_shape,
@@ -107,7 +111,8 @@ normalised as (
         coalesce(orig_source = 'manual', false) as is_manual,
         -- R4.3: level, RSI and decision close as the order's own metadata gives them
         coalesce(metadata_rsi_level, metadata_reentry_level, metadata_level) as metadata_reentry_level_any,
-        coalesce(metadata_rsi, metadata_rsi10) as metadata_reentry_rsi,
+        -- paper-mode reentries of the app recorded the RSI as rsi_value (app-database.md)
+        coalesce(metadata_rsi, metadata_rsi10, metadata_rsi_value) as metadata_reentry_rsi,
         -- R6: why the row cannot be used, first reason wins; every value a data
         -- test of the marts would reject is a reason here, never a failed build
         case
@@ -149,11 +154,12 @@ normalised as (
                 or (metadata_level_text is not null and metadata_level is null)
                 or (metadata_rsi_text is not null and metadata_rsi is null)
                 or (metadata_rsi10_text is not null and metadata_rsi10 is null)
+                or (metadata_rsi_value_text is not null and metadata_rsi_value is null)
                 or (metadata_price_text is not null and metadata_price is null)
                 then 'non-numeric metadata level, rsi or price'
             when coalesce(metadata_rsi_level, metadata_reentry_level, metadata_level) not in (30, 20, 10)
                 then 'unknown metadata reentry level'
-            when coalesce(metadata_rsi, metadata_rsi10) not between 0 and 100 then 'metadata rsi out of range'
+            when coalesce(metadata_rsi, metadata_rsi10, metadata_rsi_value) not between 0 and 100 then 'metadata rsi out of range'
             when metadata_price <= 0 then 'non-positive metadata price'
         end as quarantine_reason
     from typed
@@ -163,6 +169,8 @@ normalised as (
 final as (
 
     select
+        source_name,
+        source_kind,
         source_file,
         source_row,
         order_id,

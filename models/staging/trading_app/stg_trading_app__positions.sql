@@ -3,6 +3,7 @@
     three shapes (a list; {"reentries": [...]}; {"_cycle_metadata": {...},
     "reentries": [...]}). Its closed_at is a close marker of R6; the rest is
     compared with the derived cycles in rpt_positions_table_vs_derived. -#}
+{%- set naive_is_utc = in_naive_utc_window('opened_at', 'positions_naive_utc') %}
 with source as (
 
     select * from {{ source('trading_app', 'positions') }}
@@ -12,6 +13,7 @@ with source as (
 typed as (
 
     select
+        _source_name as source_name,
         _source_file as source_file,
         _source_row as source_row,
         _loaded_at as loaded_at,
@@ -37,8 +39,8 @@ typed as (
         {{ json_array_length_at('reentries', '$.reentries') }} as object_list_length,
         {{ json_text('reentries', '_cycle_metadata') }} as cycle_metadata,
         {{ is_valid_json('reentries') }} as is_reentries_valid,
-        {{ parse_instant('opened_at') }} as opened_at,
-        {{ parse_instant('closed_at') }} as closed_at,
+        {{ parse_instant('opened_at', naive_is_utc) }} as opened_at,
+        {{ parse_instant('closed_at', naive_is_utc) }} as closed_at,
         id as id_text,
         user_id as user_id_text,
         opened_at as opened_at_text,
@@ -59,7 +61,8 @@ typed as (
 final as (
 
     select
-        {{ dbt.concat(['source_file', "'#'", 'source_row']) }} as position_row_id,
+        {{ dbt.concat(['source_name', "':'", 'source_file', "'#'", 'source_row']) }} as position_row_id,
+        source_name,
         app_position_id,
         user_id,
         source_file,

@@ -9,6 +9,7 @@ final as (
 
     select
         source_table,
+        _source_name as source_name,
         _source_file as source_file,
         line_number,
         'unparseable CSV line: ' || error as quarantine_reason,
