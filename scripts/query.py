@@ -23,7 +23,9 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -104,11 +106,46 @@ def is_complete(text: str) -> bool:
     return ended
 
 
+class InterruptWatcher:
+    """Ctrl-C stops the running query, whenever it comes.
+
+    DuckDB 2.0's client can take a SIGINT that arrives while it still prepares a query
+    without stopping the query (the query then runs to its end; seen on a loaded machine).
+    Python's C signal handler writes every signal to a wakeup pipe at once, whatever the
+    main thread is doing; this thread reads it and calls `interrupt()` on the connection
+    while a statement runs (DuckDB's way to stop a query from another thread). The main
+    thread still gets its KeyboardInterrupt or DuckDB's interrupt error as before."""
+
+    def __init__(self, console: "Console") -> None:
+        self.console = console
+        self.running = threading.Event()
+        self.read_end, self.write_end = os.pipe()
+        os.set_blocking(self.write_end, False)
+        signal.set_wakeup_fd(self.write_end, warn_on_full_buffer=False)
+        self.thread = threading.Thread(target=self.watch, name="interrupt-watcher", daemon=True)
+        self.thread.start()
+
+    def watch(self) -> None:
+        while data := os.read(self.read_end, 64):
+            if signal.SIGINT in data and self.running.is_set() and self.console.con is not None:
+                try:
+                    self.console.con.interrupt()
+                except duckdb.Error:
+                    pass  # the statement ended meanwhile
+
+    def stop(self) -> None:
+        signal.set_wakeup_fd(-1)
+        os.close(self.write_end)  # the thread's read returns b'' and it ends
+        self.thread.join(5)
+        os.close(self.read_end)
+
+
 class Console:
     def __init__(self, warehouse: Path, max_rows: int) -> None:
         self.warehouse = warehouse
         self.max_rows = max_rows
         self.con: duckdb.DuckDBPyConnection | None = connect(warehouse)
+        self.watcher: InterruptWatcher | None = None
 
     def reconnect(self) -> None:
         # Close first: while a connection to a path is open, DuckDB hands a new one the same
@@ -133,6 +170,8 @@ class Console:
             print(f"error: {first_line(error)}", file=sys.stderr, flush=True)
             return False
         for statement in statements:
+            if self.watcher is not None:
+                self.watcher.running.set()
             try:
                 relation = self.con.sql(statement.query)
                 if relation is not None:
@@ -145,6 +184,9 @@ class Console:
                 print("interrupted" if "interrupted" in str(error).lower() else f"error: {first_line(error)}",
                       file=sys.stderr, flush=True)
                 return False
+            finally:
+                if self.watcher is not None:
+                    self.watcher.running.clear()
             sys.stdout.flush()
         return True
 
@@ -220,6 +262,14 @@ class Console:
         return True
 
     def interactive(self, history: Path | None) -> int:
+        self.watcher = InterruptWatcher(self)
+        try:
+            return self.session(history)
+        finally:
+            self.watcher.stop()
+            self.watcher = None
+
+    def session(self, history: Path | None) -> int:
         readline = enable_readline(history, self)
         print(f"{self.warehouse} (read-only). Statements end with ';'. .help for commands, .quit to leave.")
         buffer: list[str] = []
