@@ -359,10 +359,17 @@ def main(argv: list[str] | None = None) -> int:
                 print("query: SQL is empty", file=sys.stderr)
                 return 2
             return 0 if console.run(args.sql) else 1
-        return console.interactive(args.history)
+        status = console.interactive(args.history)
     finally:
-        if console.con is not None:
+        if args.sql is not None and console.con is not None:
             console.con.close()
+    # Leave at once: after a Ctrl-C, DuckDB 2.0 can still be winding down the interrupted
+    # query's worker threads, and closing the connection or the interpreter's shutdown
+    # then waits for them (seen in CI: .quit hung). The connection is read-only, so there
+    # is nothing to flush but our own output; the history file is already written.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":
