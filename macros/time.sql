@@ -7,7 +7,7 @@
     engine's cast reads the same way: `T` or `t` or a space between date and
     time, a decimal comma, fractional seconds of any length (cut to
     microseconds), `Z` / `UTC` / `GMT`, `+05:30`, `+0530`, `+05`, with or
-    without a space before the offset. -#}
+    without a space before the offset; a time without seconds gets `:00`. -#}
 {% macro canonical_instant_text(column) -%}
     {%- set text = 'trim(' ~ column ~ ')' -%}
     {%- set text = regex_replace_all(text, '^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:)', '\\1 \\2') -%}
@@ -17,6 +17,8 @@
     {%- set text = regex_replace_all(text, '(:[0-9]{2}([.][0-9]+)?) ([+-][0-9])', '\\1\\3') -%}
     {%- set text = regex_replace_all(text, '(:[0-9]{2}([.][0-9]+)?[+-][0-9]{2})([0-9]{2})$', '\\1:\\3') -%}
     {%- set text = regex_replace_all(text, '(:[0-9]{2}([.][0-9]+)?[+-][0-9]{2})$', '\\1:00') -%}
+    {#- a time without seconds gets :00 (Spark's cast reads HH:MM:SS only) -#}
+    {%- set text = regex_replace_all(text, '^([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2})([+-][0-9]{2}:[0-9]{2})?$', '\\1:00\\2') -%}
     {{- text -}}
 {%- endmacro %}
 
