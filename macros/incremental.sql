@@ -1,24 +1,20 @@
-{#- Nightly incremental builds (issue 4). The unit of recomputation is a
-    (user_id, base_symbol) pair: every model downstream of the cycle walk
-    depends only on the orders, history markers, history items and
-    positions-table markers of that pair (reentry items are matched across
-    the trade modes of a pair). int_book_fingerprints records a fingerprint of
-    each pair's inputs; a run recomputes exactly the pairs whose fingerprint
-    changed and replaces their rows (delete+insert on the pair). -#}
-
-{#- Incremental where the engine supports delete+insert, a plain table elsewhere
-    (Spark's Parquet tables have no delete). -#}
-{% macro pair_incremental_materialization() -%}
-    {{- return(adapter.dispatch('pair_incremental_materialization', 'trading_warehouse')()) -}}
-{%- endmacro %}
-
-{% macro default__pair_incremental_materialization() -%}
-    {{- return('incremental') -}}
-{%- endmacro %}
-
-{% macro spark__pair_incremental_materialization() -%}
-    {{- return('table') -}}
-{%- endmacro %}
+{#- Nightly incremental builds (issue 10). Two units of recomputation,
+    declared once in dbt_project.yml:
+    - staging: a raw file. An incremental run stages the rows of the files
+      loaded or replaced since the rows it staged last (loaded_since_last_build)
+      and replaces a replaced file's rows (delete+insert on source_name,
+      source_file);
+    - the book models: a (user_id, base_symbol) pair. Every model downstream of
+      the cycle walk depends only on the orders, history markers, history items
+      and positions-table markers of that pair (reentry items are matched
+      across the trade modes of a pair). int_book_fingerprints records a
+      fingerprint of each pair's inputs; a run recomputes exactly the pairs
+      whose fingerprint changed and replaces their rows (delete+insert on the
+      pair; filter changed_pairs_only on the models' inputs).
+    A change of code or vars rebuilds what it affects by itself: every
+    incremental model records the code version it was built with
+    (model_code_version) and is rebuilt in full when it differs
+    (should_full_refresh). -#}
 
 {#- SQL condition restricting the rows of a single-relation select (columns
     user_id, base_symbol) to the pairs whose inputs changed in this run; always
@@ -97,4 +93,187 @@
     {%- endif -%}
     update {{ relation }} set committed_fingerprint = fingerprint
     where committed_fingerprint is null or committed_fingerprint <> fingerprint
+{%- endmacro %}
+
+{#- SQL condition on a raw table's rows (column _loaded_at): the rows of the
+    files loaded or replaced since this staging model last ran, i.e. later
+    than the newest loaded_at it holds; always true on a full build. -#}
+{% macro loaded_since_last_build() -%}
+    {%- if is_incremental() -%}
+        _loaded_at > (
+            select coalesce(max(staged.loaded_at), cast('1900-01-01 00:00:00+00' as {{ type_instant() }}))
+            from {{ this }} as staged
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The code version of a model: a hash of its own file and every upstream
+    model's file (dbt's checksums), every macro of this project, and the value
+    of every var that code references (project vars and --vars alike). Equal
+    versions mean that the same inputs give the same rows. -#}
+{% macro model_code_version(unique_id) -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set nodes = graph.nodes -%}
+    {%- set ancestors = [unique_id] -%}
+    {%- set frontier = [unique_id] -%}
+    {%- for _depth in range(50) -%}
+        {%- set next_frontier = [] -%}
+        {%- for current in frontier -%}
+            {%- for parent in nodes[current].depends_on.nodes if parent in nodes and parent not in ancestors -%}
+                {%- do ancestors.append(parent) -%}
+                {%- do next_frontier.append(parent) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- set frontier = next_frontier -%}
+    {%- endfor -%}
+    {%- set parts = [] -%}
+    {%- set code = [] -%}
+    {%- for ancestor in ancestors | sort -%}
+        {%- do parts.append(ancestor ~ '=' ~ nodes[ancestor].checksum.checksum) -%}
+        {%- do code.append(nodes[ancestor].raw_code) -%}
+    {%- endfor -%}
+    {%- for name, value in context.items() | sort if value.macro is defined
+        and value.macro.package_name == project_name -%}
+        {%- do parts.append(name ~ '=' ~ local_md5(value.macro.macro_sql)) -%}
+        {%- do code.append(value.macro.macro_sql) -%}
+    {%- endfor -%}
+    {%- set var_names = modules.re.findall("var\\(\\s*['\"](\\w+)['\"]", code | join('\n')) | unique | sort -%}
+    {%- for name in var_names -%}
+        {%- do parts.append('var ' ~ name ~ '=' ~ tojson(var(name, none))) -%}
+    {%- endfor -%}
+    {{- return(local_md5(parts | join('\n'))) -}}
+{%- endmacro %}
+
+{#- Where each incremental model's code version is kept (one row per build). -#}
+{% macro code_versions_relation() -%}
+    {{- return(api.Relation.create(database=target.database, schema=target.schema,
+        identifier='dbt_model_code_versions')) -}}
+{%- endmacro %}
+
+{#- on-run-start: the table of code versions. -#}
+{% macro create_code_versions_table() -%}
+    {{- return(adapter.dispatch('create_code_versions_table', 'trading_warehouse')()) -}}
+{%- endmacro %}
+
+{% macro default__create_code_versions_table() -%}
+    create schema if not exists {{ target.schema }};
+    create table if not exists {{ code_versions_relation() }} (
+        model_id {{ dbt.type_string() }},
+        code_version {{ dbt.type_string() }},
+        built_at {{ type_instant() }}
+    );
+    alter table {{ code_versions_relation() }} add column if not exists build_kind {{ dbt.type_string() }}
+{%- endmacro %}
+
+{#- Spark builds plain tables: nothing incremental, nothing to keep. -#}
+{% macro spark__create_code_versions_table() -%}
+{%- endmacro %}
+
+{#- post-hook of every model (dbt_project.yml), inside the model's
+    transaction: an incremental model records the code version it was built
+    with, and whether this build was full or incremental (rendered before the
+    row is added, so is_incremental() still sees the previous version). -#}
+{% macro record_code_version() -%}
+    {%- if model.config.materialized == 'incremental' and target.type != 'spark' -%}
+        insert into {{ code_versions_relation() }} (model_id, code_version, built_at, build_kind)
+        values ('{{ model.unique_id }}', '{{ model_code_version(model.unique_id) }}',
+            cast('{{ run_started_at.isoformat() }}' as {{ type_instant() }}),
+            '{{ "incremental" if is_incremental() else "full" }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{#- dbt's own should_full_refresh (used by the incremental materialization
+    and is_incremental), extended: an incremental model whose last build
+    recorded another code version than its current one (or none) is rebuilt
+    in full. --full-refresh and the full_refresh config keep their meaning. -#}
+{% macro should_full_refresh() -%}
+    {%- set config_full_refresh = config.get('full_refresh') -%}
+    {%- if config_full_refresh is none -%}
+        {%- set config_full_refresh = flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- if config_full_refresh or not execute or model.config.materialized != 'incremental' -%}
+        {{- return(config_full_refresh) -}}
+    {%- endif -%}
+    {%- if recorded_code_version(model.unique_id) != model_code_version(model.unique_id) -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {{- return(replaced_since_last_build(config.get('meta', {}).get('rebuild_when_replaced', []))) -}}
+{%- endmacro %}
+
+{#- True when a file or table of one of these kinds (load_log.kind: orders,
+    fills, ...) was replaced since the model's last recorded build: rows a
+    replaced file no longer holds cannot be seen by an incremental run, so a
+    model declaring meta rebuild_when_replaced is then rebuilt in full. -#}
+{% macro replaced_since_last_build(kinds) -%}
+    {%- if not kinds -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set built_at = recorded_code_version(model.unique_id, 'built_at') -%}
+    {%- if built_at is none -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set load_log = graph.sources['source.' ~ project_name ~ '.trading_app.load_log'] -%}
+    {%- set relation = api.Relation.create(database=load_log.database, schema=load_log.schema,
+        identifier=load_log.identifier) -%}
+    {%- set result = run_query("select count(*) from " ~ relation ~ " where action = 'replaced' and kind in ('"
+        ~ kinds | join("', '") ~ "') and loaded_at > cast('" ~ built_at ~ "' as " ~ type_instant() ~ ")") -%}
+    {{- return(result.columns[0].values()[0] > 0) -}}
+{%- endmacro %}
+
+{% macro recorded_code_version(unique_id, column='code_version') -%}
+    {%- set relation = code_versions_relation() -%}
+    {#- information_schema rather than the relation cache: the table is created by on-run-start -#}
+    {%- set exists = run_query("select count(*) from information_schema.tables where lower(table_schema) = '"
+        ~ relation.schema | lower ~ "' and lower(table_name) = '" ~ relation.identifier | lower ~ "'") -%}
+    {%- if exists.columns[0].values()[0] == 0 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set result = run_query(
+        "select " ~ column ~ " from " ~ relation ~ " where model_id = '" ~ unique_id ~ "'"
+        ~ " order by built_at desc limit 1") -%}
+    {{- return(result.columns[0].values()[0] if result.rows | length > 0 else none) -}}
+{%- endmacro %}
+
+{#- Tests that scale (dbt's get_where_subquery, extended; it applies a generic
+    data test's `where` config). A book model (unique_key user_id, base_symbol)
+    whose latest build was incremental is tested on the pairs that build
+    recomputed: the pairs int_book_fingerprints stamped last. After a full
+    build, on other models, on Spark, or with env TEST_SCOPE=all, everything. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set conditions = [] -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- do conditions.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- set book_slice = latest_book_slice(relation) -%}
+    {%- if book_slice -%}
+        {%- do conditions.append(book_slice) -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') as dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+{% macro latest_book_slice(relation) -%}
+    {%- if not execute or target.type == 'spark' or env_var('TEST_SCOPE', 'changed') == 'all' -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set fingerprints = graph.nodes['model.' ~ project_name ~ '.int_book_fingerprints'] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model'
+        and node.config.materialized == 'incremental' and node.config.unique_key == ['user_id', 'base_symbol']
+        and (node.alias | lower) == (relation.identifier | lower) and (node.schema | lower) == (relation.schema | lower) -%}
+        {%- if recorded_code_version(node.unique_id, 'build_kind') == 'incremental' -%}
+            {%- set stamps = api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
+                identifier=fingerprints.alias) -%}
+            {{- return("(user_id, base_symbol) in (select latest.user_id, latest.base_symbol from " ~ stamps
+                ~ " as latest where latest.fingerprinted_at = (select max(stamp.fingerprinted_at) from "
+                ~ stamps ~ " as stamp))") -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return('') -}}
 {%- endmacro %}

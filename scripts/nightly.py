@@ -159,11 +159,10 @@ def main(argv: list[str] | None = None) -> int:
                     + (f", history {' '.join(histories)}" if histories else ""))
             load_code = step("load", [str(BIN / "python"), "scripts/load_raw.py", *where,
                                       "--warehouse", str(build), "--quiet"], load_env, ok_codes=(0, 1))
-            full_refresh = args.full_refresh or replaced_tabular_files(build)
-            if full_refresh and not args.full_refresh:
-                log("build: an orders or positions export was replaced since the last run: full refresh")
+            # what a replaced export or a change of code or vars needs rebuilt, dbt rebuilds by
+            # itself (macros/incremental.sql): the same for `make build` and a bare `dbt build`
             dbt = [str(BIN / "dbt"), "build", "--target-path", str(target_path), *args.dbt_arg]
-            step("dbt build", dbt + (["--full-refresh"] if full_refresh else []), env)
+            step("dbt build", dbt + (["--full-refresh"] if args.full_refresh else []), env)
             check_code = step("quarantine check", [str(BIN / "python"), "scripts/check_quarantine.py",
                                                    "--warehouse", str(build)], env, ok_codes=(0, 1))
             partial = load_code != 0 or check_code != 0
@@ -220,25 +219,6 @@ def problem_files(build: Path, since: float, raw_dir: Path | None) -> list[str]:
     except duckdb.Error:
         pass
     return problems
-
-
-def replaced_tabular_files(build: Path) -> bool:
-    """True when the last load replaced an orders or positions export whose rows
-    may have shrunk: incremental models cannot see deleted rows."""
-    import duckdb
-
-    con = duckdb.connect(str(build), read_only=True)
-    try:
-        row = con.execute(
-            "select count(*) from raw.load_log where action = 'replaced' and kind in ('orders', 'positions')"
-            " and loaded_at > coalesce((select max(processed_through) from intermediate.int_orders_deduplicated),"
-            " timestamptz '1900-01-01 00:00:00+00')"
-        ).fetchone()
-        return bool(row and row[0])
-    except duckdb.Error:
-        return False  # first run: nothing built yet, everything is a full build anyway
-    finally:
-        con.close()
 
 
 if __name__ == "__main__":

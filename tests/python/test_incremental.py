@@ -1,10 +1,15 @@
-"""Incremental builds equal full refreshes (issue 4).
+"""Incremental builds equal full refreshes (issues 4 and 10).
 
 For several seeds: simulate the app, then replay its exports night by night
 (night k sees the first k orders exports, the positions exports written by
 then, and a history file holding the trades entered by then, rewritten every
-night), loading and running dbt incrementally each night. After the last
-night every mart must equal a full refresh of the same raw data."""
+night), loading and running dbt incrementally each night. Then the other night
+shapes of a real installation, one night each: a quiet night, a late fill of
+an old order as its own export, a full dump of the orders (every row of every
+export again, with late updates to old orders), the history file rewritten
+with changed and new trades, and a full dump of the positions table with
+changed rows. After the last night every mart must equal a full refresh of
+the same raw data."""
 from __future__ import annotations
 
 import json
@@ -127,6 +132,82 @@ def late_fill(warehouse: Path) -> str:
             f"2099-01-01 00:00:00,{quantity},{price},{placed_at},{trade_mode or ''}\n")
 
 
+def full_orders_dump(raw: Path, warehouse: Path) -> str:
+    """Every row of every orders export again in one new file (as the app's full dump of its
+    table), plus late updates: three old pending buys, now closed and filled."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        late = con.execute("""
+            select id from raw.orders
+            where id in (select cast(order_id as varchar) from marts.fct_orders
+                         where side = 'buy' and not is_executed and status = 'pending')
+            order by id limit 3
+        """).fetchall()
+    finally:
+        con.close()
+    assert late, "the simulator writes pending buys"
+    exports = [str(p) for p in sorted((raw / "orders").iterdir())
+               if p.suffix in (".csv", ".parquet") and "_part" in p.name]
+    con = duckdb.connect()
+    try:
+        readers = " union all by name ".join(
+            f"select * from {'read_parquet' if e.endswith('.parquet') else 'read_csv'}"
+            f"('{e}'{', all_varchar=true, header=true' if e.endswith('.csv') else ''})" for e in exports)
+        con.execute(f"create temp table dump as select * from ({readers})")
+        ids = ", ".join(f"'{row[0]}'" for row in late)
+        con.execute(f"""
+            insert into dump by name
+            select * replace ('closed' as status, '2099-01-02 00:00:00' as updated_at,
+                              quantity as execution_qty, coalesce(price, '100') as execution_price,
+                              placed_at as execution_time)
+            from (select * from dump where cast(id as varchar) in ({ids})
+                  qualify row_number() over (partition by id order by updated_at desc nulls last) = 1)
+        """)
+        target = raw / "orders" / "orders_9999-12-30_full_dump.csv"
+        con.execute(f"copy (select * from dump) to '{target}' (format csv, header true)")
+        return ids
+    finally:
+        con.close()
+
+
+def rewrite_history(raw: Path) -> int:
+    """Rewrite every history file: three closed trades get another exit price, and one
+    trade is written twice as a new trade an hour later."""
+    changed = 0
+    for history in sorted(raw.rglob("trades_history.json")):
+        document = json.loads(history.read_text())
+        closed = [t for t in document["trades"] if t.get("status") == "closed" and t.get("exit_price")]
+        for trade in closed[:3]:
+            trade["exit_price"] = round(float(trade["exit_price"]) * 1.01, 2)
+            changed += 1
+        if closed:
+            copy = dict(closed[-1])
+            entry = datetime.fromisoformat(str(copy["entry_time"])).replace(microsecond=0)
+            copy["entry_time"] = (entry.replace(hour=min(entry.hour + 1, 23))).isoformat()
+            copy["order_id"] = None
+            document["trades"].append(copy)
+            changed += 1
+        history.write_text(json.dumps(document, indent=2))
+    return changed
+
+
+def full_positions_dump(raw: Path) -> None:
+    """Every row of every positions export again in one new file, two open positions now closed."""
+    exports = [str(p) for p in sorted((raw / "positions").glob("*.csv"))]
+    con = duckdb.connect()
+    try:
+        con.execute("create temp table dump as select * from read_csv(?, all_varchar=true, header=true,"
+                    " union_by_name=true)", [exports])
+        con.execute("""
+            update dump set closed_at = cast(cast(opened_at as timestamp) + interval 1 day as varchar)
+            where id in (select id from dump where closed_at is null and opened_at is not null order by id limit 2)
+        """)
+        target = raw / "positions" / "positions_9999-12-31_full_dump.csv"
+        con.execute(f"copy (select * from dump) to '{target}' (format csv, header true)")
+    finally:
+        con.close()
+
+
 def mart_tables(warehouse: Path) -> list[str]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -185,6 +266,21 @@ def test_incremental_equals_full_refresh(seed: int) -> None:
     (night_raw / "orders" / "orders_9999-12-31_late.csv").write_text(late_fill(incremental))
     recomputed.append(run_night(night_raw, incremental, target_path))
     assert recomputed[-1] == 1
+
+    # A full dump of the orders table with late updates: only the pairs of the updated orders
+    # have new inputs (the repeated rows are the same versions).
+    full_orders_dump(night_raw, incremental)
+    recomputed.append(run_night(night_raw, incremental, target_path))
+    assert recomputed[-1] >= 1
+
+    # The history file rewritten with changed and new trades.
+    assert rewrite_history(night_raw) > 0
+    recomputed.append(run_night(night_raw, incremental, target_path))
+
+    # A full dump of the positions table, two open positions now closed.
+    full_positions_dump(night_raw)
+    recomputed.append(run_night(night_raw, incremental, target_path))
+
     con = duckdb.connect(str(incremental), read_only=True)
     pairs = con.execute("select count(*) from intermediate.int_book_fingerprints").fetchone()[0]
     con.close()

@@ -1,14 +1,10 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol'],
-    on_schema_change='append_new_columns'
-) }}
 {#- Nightly incremental builds: one fingerprint per (user_id, base_symbol) pair
     of everything the pair's derived rows depend on: its orders (the winning
-    version of each), the history trades attributed to the user for the
-    symbol (their full content, reentry items included), its positions-table
-    close markers, and the rule vars. An incremental run keeps only the pairs
+    version of each: its content, first source row and version count, and its
+    fills), the history trades attributed to the user for the
+    symbol (their full content, reentry items included) and its
+    positions-table close markers. (A change of code or vars rebuilds the
+    models it affects in full: should_full_refresh.) An incremental run keeps only the pairs
     whose fingerprint changed, stamped with this run's start; the pair models
     downstream recompute exactly those (macro changed_pairs_only). A full
     build stamps every pair.
@@ -17,18 +13,6 @@
     hook commit_pair_fingerprints sets once every pair model of the run
     succeeded. A run killed or failed after this model leaves the new
     fingerprints uncommitted, and the next run recomputes those pairs. -#}
-{%- set committed_column = 'fingerprint' -%}
-{%- if is_incremental() -%}
-    {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {#- a warehouse built before commits existed: its fingerprints were trusted as committed -#}
-    {%- set committed_column = 'committed_fingerprint' if 'committed_fingerprint' in existing else 'fingerprint' -%}
-{%- endif -%}
-{%- set rule_vars = [
-    var('series_suffixes'), var('default_trade_mode'), var('exit_attach_hours'),
-    var('trade_match_minutes'), var('reentry_match_minutes'), var('reentry_match_rounds'),
-    var('daily_reentry_cap'), var('charge_pct'), var('naive_utc_from'), var('naive_utc_until'), var('market_time_zone'),
-    var('positions_naive_utc_from'), var('positions_naive_utc_until')
-] | join('|') | replace("'", '') -%}
 with orders as (
 
     select * from {{ ref('int_orders_deduplicated') }}
@@ -57,7 +41,7 @@ parts as (
         {{ fingerprint_hash(dbt.concat([
             'source_name', "'|'", "cast(order_id as " ~ dbt.type_string() ~ ")", "'|'", 'source_file', "'|'",
             "cast(source_row as " ~ dbt.type_string() ~ ")", "'|'",
-            "cast(loaded_at as " ~ dbt.type_string() ~ ")", "'|'",
+            'version_hash', "'|'", "cast(version_count as " ~ dbt.type_string() ~ ")", "'|'",
             "cast(fill_count as " ~ dbt.type_string() ~ ")", "'|'",
             "cast(filled_qty as " ~ dbt.type_string() ~ ")", "'|'",
             "coalesce(cast(fill_price as " ~ dbt.type_string() ~ "), '')", "'|'",
@@ -102,7 +86,7 @@ fingerprints as (
     select
         user_id,
         base_symbol,
-        cast(sum(part_hash) as {{ dbt.type_string() }}) || '|' || '{{ rule_vars }}' as fingerprint,
+        cast(sum(part_hash) as {{ dbt.type_string() }}) as fingerprint,
         sum(order_count) as order_count,
         sum(trade_count) as trade_count,
         sum(marker_count) as positions_marker_count
@@ -120,7 +104,7 @@ changed as (
         on
             fingerprints.user_id = previous.user_id
             and fingerprints.base_symbol = previous.base_symbol
-    where previous.{{ committed_column }} is null or previous.{{ committed_column }} <> fingerprints.fingerprint
+    where previous.committed_fingerprint is null or previous.committed_fingerprint <> fingerprints.fingerprint
     {%- endif %}
 
 ),

@@ -1,8 +1,3 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['source_name', 'order_id']
-) }}
 {#- R1.8: one row per app order (source_name, order_id: R9.1, the same id in
     two sources is two orders), its newest valid version: greatest
     updated_at (a version with one beats a version without), then the later
@@ -13,9 +8,22 @@
     execution_qty > 0, its filled quantity is their summed quantity, its fill
     price their VWAP and its fill time the latest fill (R1.3-R1.5 otherwise).
 
+    A version is a distinct content (version_hash over every staged column
+    but the row's provenance): an export that repeats a version already
+    loaded (a full dump of the orders table) adds no version. The winning
+    version's source_file and source_row are those of the first row that
+    delivered it (earliest file name, then row), so a repeat does not move
+    them and the order's book is not recomputed for it.
+
     Incremental: a run re-ranks every valid version of the orders that have
     a row (or a fill) loaded after the last run's watermark (processed_through),
     so a late update to an old order (pending -> closed) replaces its row. -#}
+{%- set version_columns = [
+    'order_id', 'user_id', 'broker_order_ref', 'broker_order_id', 'symbol', 'base_symbol', 'side', 'order_type',
+    'status_raw', 'status', 'trade_mode', 'orig_source', 'recorded_entry_type', 'reason', 'metadata',
+    'quantity', 'price', 'avg_price', 'execution_qty', 'execution_price', 'filled_qty', 'fill_price',
+    'metadata_reentry_level', 'metadata_reentry_rsi', 'metadata_decision_close', 'is_executed', 'is_manual',
+    'placed_at', 'updated_at', 'filled_at', 'closed_at'] -%}
 with orders as (
 
     select * from {{ ref('stg_trading_app__orders') }}
@@ -116,7 +124,8 @@ valid as (
         updated_at,
         filled_at,
         closed_at,
-        loaded_at
+        loaded_at,
+        {{ version_hash(version_columns) }} as version_hash
     from orders
     where quarantine_reason is null
     {%- if is_incremental() %}
@@ -129,20 +138,68 @@ ranked as (
 
     select
         *,
-        count(*) over (partition by source_name, order_id) as version_count,
         row_number() over (
             partition by source_name, order_id
             order by updated_at desc nulls last, source_file desc, source_row desc
-        ) as version_rank
+        ) as version_rank,
+        row_number() over (
+            partition by source_name, order_id, version_hash
+            order by source_file, source_row
+        ) as holder_rank
     from valid
+
+),
+
+first_holders as (
+
+    select
+        source_name,
+        order_id,
+        version_hash,
+        source_file,
+        source_row,
+        loaded_at
+    from ranked
+    where holder_rank = 1
+
+),
+
+version_counts as (
+
+    select
+        source_name,
+        order_id,
+        count(distinct version_hash) as version_count
+    from valid
+    group by source_name, order_id
 
 ),
 
 newest as (
 
-    select *
+    select
+        ranked.source_name,
+        ranked.source_kind,
+        {%- for column in version_columns %}
+        ranked.{{ column }},
+        {%- endfor %}
+        ranked.version_hash,
+        ranked.version_rank,
+        first_holders.source_file,
+        first_holders.source_row,
+        first_holders.loaded_at,
+        version_counts.version_count
     from ranked
-    where version_rank = 1
+    inner join first_holders
+        on
+            ranked.source_name = first_holders.source_name
+            and ranked.order_id = first_holders.order_id
+            and ranked.version_hash = first_holders.version_hash
+    inner join version_counts
+        on
+            ranked.source_name = version_counts.source_name
+            and ranked.order_id = version_counts.order_id
+    where ranked.version_rank = 1
 
 ),
 
@@ -214,6 +271,7 @@ final as (
         with_fills.closed_at,
         with_fills.loaded_at,
         with_fills.version_count,
+        with_fills.version_hash,
         with_fills.version_rank,
         watermark.processed_through
     from with_fills

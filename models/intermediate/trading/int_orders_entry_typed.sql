@@ -1,9 +1,3 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol'],
-    on_schema_change='fail'
-) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R3: the derived entry type of every order, from the walk's state.
     Sells are exits; manual buys are manual (they can still open a cycle);

@@ -1,9 +1,3 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol'],
-    on_schema_change='fail'
-) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R5: running average entry price and realized P&L of every event of a cycle.
     The app's average: on each executed buy a := (q0 * a + q * p) / (q0 + q),

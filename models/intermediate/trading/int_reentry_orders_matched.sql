@@ -1,9 +1,3 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol'],
-    on_schema_change='fail'
-) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- R4.3-R4.4: reentry detail of every reentry-typed order (executed or not),
     matched with the de-duplicated history items (R4.2, int_history_reentry_items_deduplicated).

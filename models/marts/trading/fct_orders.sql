@@ -1,9 +1,3 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol'],
-    on_schema_change='fail'
-) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per app order (source_name, order_id: R9.1; its newest valid
     version, R1.8) with its derived entry type (R3), position cycle (R2),

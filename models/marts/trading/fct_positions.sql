@@ -1,9 +1,3 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol'],
-    on_schema_change='fail'
-) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per position cycle (R2) with its metrics (R5) and, once closed,
     its strategy outcome (R8.1-R8.5):

@@ -1,9 +1,3 @@
-{{ config(
-    materialized=pair_incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key=['user_id', 'base_symbol'],
-    on_schema_change='fail'
-) }}
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per executed reentry order (R3 typed, R4 detail), against its
     cycle's initial price and against the decision close it was placed at. -#}

@@ -3,6 +3,7 @@
 with source as (
 
     select * from {{ source('trading_app', 'history_reentry_items') }}
+    where {{ loaded_since_last_build() }}
 
 ),
 

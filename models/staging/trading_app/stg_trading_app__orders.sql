@@ -5,6 +5,7 @@
 with source as (
 
     select * from {{ source('trading_app', 'orders') }}
+    where {{ loaded_since_last_build() }}
 
 ),
 

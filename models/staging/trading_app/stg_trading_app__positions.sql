@@ -7,6 +7,7 @@
 with source as (
 
     select * from {{ source('trading_app', 'positions') }}
+    where {{ loaded_since_last_build() }}
 
 ),
 
