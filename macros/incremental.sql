@@ -178,7 +178,7 @@
     with, and whether this build was full or incremental (rendered before the
     row is added, so is_incremental() still sees the previous version). -#}
 {% macro record_code_version() -%}
-    {%- if model.config.materialized == 'incremental' and target.type != 'spark' -%}
+    {%- if model.config.materialized == 'incremental' -%}
         insert into {{ code_versions_relation() }} (model_id, code_version, built_at, build_kind)
         values ('{{ model.unique_id }}', '{{ model_code_version(model.unique_id) }}',
             cast('{{ run_started_at.isoformat() }}' as {{ type_instant() }}),
@@ -242,7 +242,8 @@
     data test's `where` config). A book model (unique_key user_id, base_symbol)
     whose latest build was incremental is tested on the pairs that build
     recomputed: the pairs int_book_fingerprints stamped last. After a full
-    build, on other models, on Spark, or with env TEST_SCOPE=all, everything. -#}
+    build, on other models, on Spark (plain tables), or with env
+    TEST_SCOPE=all, everything. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
@@ -260,7 +261,7 @@
 {%- endmacro %}
 
 {% macro latest_book_slice(relation) -%}
-    {%- if not execute or target.type == 'spark' or env_var('TEST_SCOPE', 'changed') == 'all' -%}
+    {%- if not execute or env_var('TEST_SCOPE', 'changed') == 'all' -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set fingerprints = graph.nodes['model.' ~ project_name ~ '.int_book_fingerprints'] -%}
