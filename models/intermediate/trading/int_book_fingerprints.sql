@@ -25,7 +25,7 @@
 {%- endif -%}
 {%- set rule_vars = [
     var('series_suffixes'), var('default_trade_mode'), var('exit_attach_hours'),
-    var('trade_match_minutes'), var('reentry_match_minutes'), var('reentry_match_rounds'),
+    var('trade_match_minutes'), var('reentry_match_minutes'),
     var('daily_reentry_cap'), var('charge_pct'), var('naive_utc_from'), var('naive_utc_until'), var('market_time_zone'),
     var('positions_naive_utc_from'), var('positions_naive_utc_until')
 ] | join('|') | replace("'", '') -%}
