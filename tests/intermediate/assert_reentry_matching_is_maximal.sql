@@ -1,7 +1,8 @@
--- R4.3: the greedy time matching ran to the end (var reentry_match_rounds was
--- enough): no reentry order without an item and item without an order are
--- left that could still be paired (same user and base symbol, within
--- reentry_match_minutes). Greedy matching is maximal, so this must be empty.
+-- R4.3: the greedy time matching ran to the end (the rounds of macro
+-- greedy_mutual_best_pairs were enough): no reentry order without an item and
+-- item without an order are left that could still be paired (same user and
+-- base symbol, within reentry_match_minutes). Greedy matching is maximal, so
+-- this must be empty.
 with typed as (
 
     select * from {{ ref('int_orders_entry_typed') }}

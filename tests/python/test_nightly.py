@@ -115,10 +115,14 @@ def test_killed_run_leaves_the_published_warehouse(site: dict[str, Path]) -> Non
 def test_failing_data_test_publishes_nothing(site: dict[str, Path]) -> None:
     published = site["published"]
     before = digest(published)
-    # With no matching rounds the greedy matching stops early: assert_reentry_matching_is_maximal fails.
-    run = nightly(site["raw"], published, "--full-refresh", "--dbt-arg=--vars",
-                  "--dbt-arg={reentry_match_rounds: 0}", check=False)
+    # A negative charge rate makes the estimated charges (R8.4) negative: the data tests that charges
+    # are >= 0 (fct_orders, fct_daily_pnl) fail. The unit tests, whose expected charges assume the
+    # default rate, are left out so that the build fails on a data test, not before the marts exist.
+    run = nightly(site["raw"], published, "--full-refresh", "--dbt-arg=--vars", "--dbt-arg={charge_pct: -0.1}",
+                  "--dbt-arg=--exclude", "--dbt-arg=test_type:unit", check=False)
     assert run.returncode == 1
+    failures = [line for line in run.stdout.splitlines() if "Failure in test" in line]
+    assert any("charges" in line for line in failures), failures
     assert "nothing published: step 'dbt build' failed" in run.stdout
     assert digest(published) == before
     assert order_count(published) > 0

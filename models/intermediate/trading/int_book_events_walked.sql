@@ -125,6 +125,7 @@ positions_marker_events as (
 
 ),
 
+-- R2, R6: every order and close marker of a book, one stream
 events as (
 
     select * from order_events
@@ -135,115 +136,180 @@ events as (
 
 ),
 
+-- R2: the walk order (time; buys, sells, history markers, positions markers; ids) and the
+-- stretch after the latest close marker (a marker sets the held quantity to 0)
 sequenced as (
 
     select
-        *,
+        user_id,
+        base_symbol,
+        trade_mode,
+        source_name,
+        order_id,
+        marker_id,
+        marker_source,
+        event_type,
+        is_manual,
+        is_executed,
+        filled_qty,
+        event_price,
+        qty_delta,
+        exit_reason,
+        event_at,
         row_number() over (
             partition by user_id, base_symbol, trade_mode
             order by event_at, event_rank, order_id, source_name, marker_id
         ) as event_seq,
-        case when event_type = 'close_marker' then 1 else 0 end as is_marker_int
+        sum(case when event_type = 'close_marker' then 1 else 0 end) over (
+            partition by user_id, base_symbol, trade_mode
+            order by event_at, event_rank, order_id, source_name, marker_id
+            rows between unbounded preceding and current row
+        ) as marker_segment
     from events
 
 ),
 
-segmented as (
-
-    select
-        *,
-        sum(is_marker_int) over (
-            partition by user_id, base_symbol, trade_mode
-            order by event_seq rows between unbounded preceding and current row
-        ) as marker_segment
-    from sequenced
-
-),
-
-summed as (
-
-    select
-        *,
-        sum(qty_delta) over (
-            partition by user_id, base_symbol, trade_mode, marker_segment
-            order by event_seq rows between unbounded preceding and current row
-        ) as running_qty
-    from segmented
-
-),
-
+-- R2: the held quantity after each event, the running sum clamped at zero, in its closed
+-- form (Lindley): running sum within the stretch minus the lowest it went below zero
 held as (
 
     select
-        *,
+        user_id,
+        base_symbol,
+        trade_mode,
+        source_name,
+        order_id,
+        marker_id,
+        marker_source,
+        event_type,
+        is_manual,
+        is_executed,
+        filled_qty,
+        event_price,
+        qty_delta,
+        exit_reason,
+        event_at,
+        event_seq,
         running_qty - least(0, min(running_qty) over (
             partition by user_id, base_symbol, trade_mode, marker_segment
             order by event_seq rows between unbounded preceding and current row
         )) as held_after
-    from summed
+    from (
+        select
+            *,
+            sum(qty_delta) over (
+                partition by user_id, base_symbol, trade_mode, marker_segment
+                order by event_seq rows between unbounded preceding and current row
+            ) as running_qty
+        from sequenced
+    ) as summed
 
 ),
 
-held_before as (
-
-    select
-        *,
-        coalesce(lag(held_after) over (
-            partition by user_id, base_symbol, trade_mode
-            order by event_seq
-        ), 0) as held_before
-    from held
-
-),
-
+-- R2: an executed buy while nothing is held opens a cycle
 opened as (
 
     select
-        *,
+        user_id,
+        base_symbol,
+        trade_mode,
+        source_name,
+        order_id,
+        marker_id,
+        marker_source,
+        event_type,
+        is_manual,
+        is_executed,
+        filled_qty,
+        event_price,
+        qty_delta,
+        exit_reason,
+        event_at,
+        event_seq,
+        held_before,
+        held_after,
         coalesce(event_type = 'buy' and is_executed and held_before = 0, false) as opens_cycle
-    from held_before
+    from (
+        select
+            *,
+            coalesce(lag(held_after) over (
+                partition by user_id, base_symbol, trade_mode
+                order by event_seq
+            ), 0) as held_before
+        from held
+    ) as with_held_before
 
 ),
 
-numbered as (
+-- R2: cycles numbered by their opening buys; an executed sell or a marker that brings the
+-- held quantity back to 0 closes the cycle
+cycles as (
 
     select
-        *,
-        cast(sum(case when opens_cycle then 1 else 0 end) over (
-            partition by user_id, base_symbol, trade_mode
-            order by event_seq rows between unbounded preceding and current row
-        ) as {{ dbt.type_bigint() }}) as cycle_counter,
-        opens_cycle or held_before > 0 as is_in_cycle
-    from opened
-
-),
-
-closed as (
-
-    select
-        *,
+        user_id,
+        base_symbol,
+        trade_mode,
+        source_name,
+        order_id,
+        marker_id,
+        marker_source,
+        event_type,
+        is_manual,
+        is_executed,
+        filled_qty,
+        event_price,
+        qty_delta,
+        exit_reason,
+        event_at,
+        event_seq,
+        held_before,
+        held_after,
+        opens_cycle,
+        cycle_counter,
+        is_in_cycle,
         is_in_cycle
         and held_after = 0
         and (event_type = 'close_marker' or (event_type = 'sell' and is_executed)) as closes_cycle
-    from numbered
+    from (
+        select
+            *,
+            cast(sum(case when opens_cycle then 1 else 0 end) over (
+                partition by user_id, base_symbol, trade_mode
+                order by event_seq rows between unbounded preceding and current row
+            ) as {{ dbt.type_bigint() }}) as cycle_counter,
+            opens_cycle or held_before > 0 as is_in_cycle
+        from opened
+    ) as numbered
 
 ),
 
-with_marker_close as (
-
-    select
-        *,
-        max(case when closes_cycle and event_type = 'close_marker' then event_at end) over (
-            partition by user_id, base_symbol, trade_mode, cycle_counter
-        ) as cycle_marker_closed_at
-    from closed
-
-),
-
+-- R2: an executed sell while nothing is held attaches to the book's latest cycle when a
+-- marker closed it strictly less than var exit_attach_hours before the sell's fill
 attached as (
 
     select
-        *,
+        user_id,
+        base_symbol,
+        trade_mode,
+        source_name,
+        order_id,
+        marker_id,
+        marker_source,
+        event_type,
+        is_manual,
+        is_executed,
+        filled_qty,
+        event_price,
+        qty_delta,
+        exit_reason,
+        event_at,
+        event_seq,
+        held_before,
+        held_after,
+        opens_cycle,
+        cycle_counter,
+        is_in_cycle,
+        closes_cycle,
         coalesce(
             event_type = 'sell'
             and is_executed
@@ -253,10 +319,18 @@ attached as (
             and {{ seconds_between('cycle_marker_closed_at', 'event_at') }} < {{ var('exit_attach_hours') }} * 3600,
             false
         ) as is_attached_exit
-    from with_marker_close
+    from (
+        select
+            *,
+            max(case when closes_cycle and event_type = 'close_marker' then event_at end) over (
+                partition by user_id, base_symbol, trade_mode, cycle_counter
+            ) as cycle_marker_closed_at
+        from cycles
+    ) as with_marker_close
 
 ),
 
+-- R2, R6: the event's cycle (position_id), oversold excess and the quantity a marker closed
 final as (
 
     select

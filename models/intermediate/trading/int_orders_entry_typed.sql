@@ -4,7 +4,9 @@
     other executed buys are initial when they opened their cycle, else reentry;
     buys never executed are reentry when a cycle was open at their placed_at,
     else initial. parent_order_id is the id of the cycle's opening buy (the
-    opening buy's is its own). is_executed_reentry (an executed order typed
+    opening buy's is its own): the one definition of the opening buy, from the
+    walk's opens_cycle; fct_positions reads its price, quantity and time
+    through fct_orders. is_executed_reentry (an executed order typed
     reentry: what R4.4 numbers, R5 counts and R7 caps) is defined here and only
     here. The app's entry_type is never used here. -#}
 with walked as (

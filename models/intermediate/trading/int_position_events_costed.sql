@@ -2,11 +2,9 @@
 {#- R5: running average entry price and realized P&L of every event of a cycle.
     The app's average: on each executed buy a := (q0 * a + q * p) / (q0 + q),
     q0 the quantity held just before; sells leave it; a buy with unknown price
-    adds quantity but leaves it; the first priced buy sets it. That is the
-    linear recurrence a_k = alpha_k * a_(k-1) + beta_k with
-    alpha = q0 / (q0 + q), beta = q * p / (q0 + q) (alpha = 1, beta = 0 on every
-    other event), solved with prefix products as window sums:
-        P_j = exp(sum(ln alpha)),  a_j = P_j * (p_first + sum(beta_i / P_i)).
+    adds quantity but leaves it; the first priced buy sets it. Macro
+    running_average_cost (macros/costing.sql) computes it with window sums
+    (its comment and macros/_macros.yml give the maths).
     Realized P&L: on a sell, (sell price - a) * quantity sold out of the
     holding (the oversold excess excluded); on a closing marker,
     (the trade's exit_price - a) * the quantity still held. -#}
@@ -44,65 +42,13 @@ events as (
 
 ),
 
-first_priced as (
+-- R5: the app's running average entry price after each event of the cycle
+{{ running_average_cost(
+    'averaged', 'events', partition_by='position_id', order_by='event_seq', is_buy='is_buy_fill',
+    held_before='held_before', quantity='filled_qty', price='event_price'
+) }},
 
-    select
-        *,
-        min(case when is_buy_fill and event_price is not null then event_seq end)
-            over (partition by position_id) as first_priced_seq
-    from events
-
-),
-
-factors as (
-
-    select
-        *,
-        max(case when event_seq = first_priced_seq then event_price end)
-            over (partition by position_id) as first_price,
-        case
-            when is_buy_fill and event_price is not null and event_seq > first_priced_seq
-                then cast(held_before as {{ type_double() }}) / cast(held_before + filled_qty as {{ type_double() }})
-            else 1.0
-        end as alpha,
-        case
-            when is_buy_fill and event_price is not null and event_seq > first_priced_seq
-                then
-                    cast(filled_qty as {{ type_double() }}) * event_price
-                    / cast(held_before + filled_qty as {{ type_double() }})
-            else 0.0
-        end as beta
-    from first_priced
-
-),
-
-products as (
-
-    select
-        *,
-        exp(sum(ln(alpha)) over (
-            partition by position_id
-            order by event_seq rows between unbounded preceding and current row
-        )) as alpha_product
-    from factors
-
-),
-
-averaged as (
-
-    select
-        *,
-        case
-            when event_seq >= first_priced_seq
-                then alpha_product * (first_price + sum(beta / alpha_product) over (
-                    partition by position_id
-                    order by event_seq rows between unbounded preceding and current row
-                ))
-        end as avg_entry_price
-    from products
-
-),
-
+-- R5: quantity sold out of the holding and realized P&L of each event
 final as (
 
     select

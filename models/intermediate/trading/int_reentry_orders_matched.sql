@@ -3,15 +3,16 @@
     matched with the de-duplicated history items (R4.2, int_history_reentry_items_deduplicated).
     R4.3 an order's level, RSI and decision close come from its metadata, else
     (each on its own) from its matched history item: same user and base symbol,
-    first by order id (item order_id = the order's order_id or broker_order_id),
-    then by time: the item whose time is nearest the order's placed_at within
-    var reentry_match_minutes. One item matches at most one order. Pairs are
-    taken greedily by (time distance, quantity differs, order id, item id);
-    greedy over a strict total order equals repeatedly taking the pairs that are
-    each other's first choice, done here in var reentry_match_rounds rounds.
+    1. by order id (item order_id = the order's order_id or broker_order_id):
+       one pass of mutual first choices;
+    2. then, for what is left, by time: items within var reentry_match_minutes
+       of the order's placed_at, taken greedily, nearest first (then equal
+       quantity, then order id, then item id);
+    3. else no item: the metadata alone.
+    One item matches at most one order. The matching is macro
+    greedy_mutual_best_pairs (macros/matching.sql).
     R4.4 executed reentries are numbered 1..n per cycle by fill time, then order id.
     An order is (source_name, order_id) throughout (R9.1). -#}
-{%- set rounds = var('reentry_match_rounds') -%}
 with typed as (
 
     select * from {{ ref('int_orders_entry_typed') }}
@@ -60,6 +61,7 @@ reentry_orders as (
 
 ),
 
+-- R4.3 step 1 candidates: same user and base symbol, the item's order_id is the order's reference
 id_candidates as (
 
     select
@@ -75,25 +77,13 @@ id_candidates as (
 
 ),
 
-id_matches as (
+-- R4.3 step 1, CTE id_matches: an order and an item that are each other's first reference candidate
+{{ greedy_mutual_best_pairs(
+    'id_matches', 'id_candidates', ['source_name', 'order_id'], ['history_item_id'],
+    preference=['order_id', 'source_name', 'history_item_id'], rounds=1
+) }},
 
-    select
-        source_name,
-        order_id,
-        history_item_id
-    from (
-        select
-            source_name,
-            order_id,
-            history_item_id,
-            row_number() over (partition by source_name, order_id order by history_item_id) as order_choice,
-            row_number() over (partition by history_item_id order by order_id, source_name) as item_choice
-        from id_candidates
-    ) as ranked
-    where order_choice = 1 and item_choice = 1
-
-),
-
+-- R4.3 step 2 candidates: what step 1 left, same user and base symbol, within var reentry_match_minutes
 time_candidates as (
 
     select
@@ -121,71 +111,12 @@ time_candidates as (
 
 ),
 
-{# Each round reads the previous one once (a linear chain: Spark's analyzer
-    expands CTE references, so a round that read its predecessor twice would
-    double the plan per round). All candidate pairs stay in the chain:
-    is_open = 1 while neither side is taken, matched_round = the round that
-    took the pair (0: not taken). #}
-time_round_0 as (
+-- R4.3 step 2, CTE time_matches: greedy by time distance, then equal quantity, then order id, then item id
+{{ greedy_mutual_best_pairs(
+    'time_matches', 'time_candidates', ['source_name', 'order_id'], ['history_item_id'],
+    preference=['distance_seconds', 'is_qty_different', 'order_id', 'source_name', 'history_item_id']
+) }},
 
-    select
-        source_name,
-        order_id,
-        history_item_id,
-        distance_seconds,
-        is_qty_different,
-        0 as matched_round,
-        1 as is_open
-    from time_candidates
-
-),
-
-{% for round in range(1, rounds + 1) %}
-time_ranked_{{ round }} as (
-
-    select
-        *,
-        row_number() over (
-            partition by source_name, order_id, is_open
-            order by distance_seconds, is_qty_different, history_item_id
-        ) as order_choice,
-        row_number() over (
-            partition by history_item_id, is_open
-            order by distance_seconds, is_qty_different, order_id, source_name
-        ) as item_choice
-    from time_round_{{ round - 1 }}
-
-),
-
-time_paired_{{ round }} as (
-
-    select
-        *,
-        case when is_open = 1 and order_choice = 1 and item_choice = 1 then 1 else 0 end as is_pair
-    from time_ranked_{{ round }}
-
-),
-
-time_round_{{ round }} as (
-
-    select
-        source_name,
-        order_id,
-        history_item_id,
-        distance_seconds,
-        is_qty_different,
-        case when is_pair = 1 then {{ round }} else matched_round end as matched_round,
-        case
-            when is_open = 0 or is_pair = 1 then 0
-            when max(is_pair) over (partition by source_name, order_id) = 1 then 0
-            when max(is_pair) over (partition by history_item_id) = 1 then 0
-            else 1
-        end as is_open
-    from time_paired_{{ round }}
-
-),
-
-{% endfor %}
 matches as (
 
     select
@@ -196,15 +127,15 @@ matches as (
     from id_matches
     union all
     select
-        time_round_{{ rounds }}.source_name,
-        time_round_{{ rounds }}.order_id,
-        time_round_{{ rounds }}.history_item_id,
+        time_matches.source_name,
+        time_matches.order_id,
+        time_matches.history_item_id,
         'time' as match_method
-    from time_round_{{ rounds }}
-    where time_round_{{ rounds }}.matched_round > 0
+    from time_matches
 
 ),
 
+-- R4.3 step 3: metadata first, field by field, else the matched item (none: metadata alone)
 detailed as (
 
     select

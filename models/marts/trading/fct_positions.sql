@@ -1,6 +1,9 @@
 /* depends_on: {{ ref('int_book_fingerprints') }} */
 {#- One row per position cycle (R2) with its metrics (R5) and, once closed,
     its strategy outcome (R8.1-R8.5):
+    - the opening buy (initial_order_id, price, qty, opened_at) is read from
+      fct_orders: the order int_orders_entry_typed names the cycle's parent
+      (the walk's opens_cycle); it is derived there and only there;
     - exit_vwap: what the cycle was sold at, over the quantity each sell took
       out of the holding (oversold excess excluded) and the quantity a marker
       closed at its exit price; NULL when one of those prices is unknown;
@@ -25,11 +28,35 @@ orders as (
 
     select
         position_id,
-        charges
+        source_name,
+        order_id,
+        parent_source_name,
+        parent_order_id,
+        filled_qty,
+        fill_price,
+        charges,
+        filled_at
     from {{ ref('fct_orders') }}
     where
         position_id is not null
         and {{ changed_pairs_only() }}
+
+),
+
+-- R2: the cycle's opening buy, the one int_orders_entry_typed names parent of the cycle's orders
+opening_buys as (
+
+    select
+        position_id,
+        order_id as initial_order_id,
+        source_name as initial_source_name,
+        filled_qty as initial_qty,
+        fill_price as initial_entry_price,
+        filled_at as opened_at
+    from orders
+    where
+        source_name = parent_source_name
+        and order_id = parent_order_id
 
 ),
 
@@ -111,10 +138,6 @@ cycle_totals as (
         min(base_symbol) as base_symbol,
         min(trade_mode) as trade_mode,
         min(cycle_number) as cycle_number,
-        min(case when opens_cycle then order_id end) as initial_order_id,
-        min(case when opens_cycle then source_name end) as initial_source_name,
-        min(case when opens_cycle then event_price end) as initial_entry_price,
-        min(case when opens_cycle then filled_qty end) as initial_qty,
         sum(case when is_buy_fill then filled_qty else 0 end) as total_bought_qty,
         sum(sold_qty) as total_sold_qty,
         sum(marker_closed_qty) as marker_closed_qty,
@@ -127,7 +150,6 @@ cycle_totals as (
         sum(case when sold_qty + marker_closed_qty > 0 then (sold_qty + marker_closed_qty) * event_price end) as exit_value,
         sum(case when sold_qty + marker_closed_qty > 0 and event_price is null then 1 else 0 end) as unpriced_exits,
         max(held_after * avg_entry_price) as peak_cost_basis,
-        min(case when opens_cycle then event_at end) as opened_at,
         max(case when closes_cycle then event_at end) as closed_at
     from events
     group by position_id
@@ -138,12 +160,19 @@ cycles as (
 
     select
         cycle_totals.*,
+        opening_buys.initial_order_id,
+        opening_buys.initial_source_name,
+        opening_buys.initial_entry_price,
+        opening_buys.initial_qty,
+        opening_buys.opened_at,
         case
             when cycle_totals.closed_at is not null and cycle_totals.unpriced_exits = 0
                 then cycle_totals.exit_value / nullif(cycle_totals.exit_qty, 0)
         end as exit_vwap,
         case when cycle_totals.closed_at is not null then coalesce(order_charges.charges, 0) end as charges
     from cycle_totals
+    left join opening_buys
+        on cycle_totals.position_id = opening_buys.position_id
     left join order_charges
         on cycle_totals.position_id = order_charges.position_id
 
