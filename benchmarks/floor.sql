@@ -106,11 +106,17 @@ with refs as (
     select broker_order_id, user_id from orders where broker_order_id is not null
 ),
 
+trade_refs as (
+    select trade_key, ref_order_id as ref from history_trades where ref_order_id is not null
+    union
+    select trade_key, ref_buy_order_id from history_trades where ref_buy_order_id is not null
+),
+
 by_order_id as (
-    select trade_key, min(refs.user_id) as user_id
-    from history_trades
-    inner join refs on refs.ref in (history_trades.ref_order_id, history_trades.ref_buy_order_id)
-    group by trade_key
+    select trade_refs.trade_key, min(refs.user_id) as user_id
+    from trade_refs
+    inner join refs on refs.ref = trade_refs.ref
+    group by trade_refs.trade_key
     having count(distinct refs.user_id) = 1
 ),
 
