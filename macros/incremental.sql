@@ -241,7 +241,8 @@
 {#- Tests that scale (dbt's get_where_subquery, extended; it applies a generic
     data test's `where` config). A book model (unique_key user_id, base_symbol)
     whose latest build was incremental is tested on the pairs that build
-    recomputed: the pairs int_book_fingerprints stamped last. After a full
+    recomputed: the pairs int_book_fingerprints stamped in that run (none on
+    a quiet night, whose book rows did not change). After a full
     build, on other models, on Spark (plain tables), or with env
     TEST_SCOPE=all, everything. -#}
 {% macro get_where_subquery(relation) -%}
@@ -271,9 +272,10 @@
         {%- if recorded_code_version(node.unique_id, 'build_kind') == 'incremental' -%}
             {%- set stamps = api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
                 identifier=fingerprints.alias) -%}
-            {{- return("(user_id, base_symbol) in (select latest.user_id, latest.base_symbol from " ~ stamps
-                ~ " as latest where latest.fingerprinted_at = (select max(stamp.fingerprinted_at) from "
-                ~ stamps ~ " as stamp))") -}}
+            {#- the pairs stamped by the run that built this model last (a quiet night: none) -#}
+            {{- return("(user_id, base_symbol) in (select stamped.user_id, stamped.base_symbol from " ~ stamps
+                ~ " as stamped where stamped.fingerprinted_at = (select max(build.built_at) from "
+                ~ code_versions_relation() ~ " as build where build.model_id = '" ~ node.unique_id ~ "'))") -}}
         {%- endif -%}
     {%- endfor -%}
     {{- return('') -}}
