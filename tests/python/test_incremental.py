@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import PROJECT, dbt, python, record_summary
+from conftest import BIN, PROJECT, dbt, project_env, python, record_summary, run
 
 SEEDS = [11, 23, 37]
 ORDERS = 3000
@@ -300,3 +301,50 @@ def test_incremental_equals_full_refresh(seed: int) -> None:
             f" {only_full} only in the full refresh")
     record_summary(f"incremental == full refresh, seed {seed}: {len(nights)} nights, (user, symbol) pairs"
                    f" recomputed per night {recomputed} of {pairs}; {', '.join(report)}")
+
+
+def test_nightly_tests_check_the_pairs_the_night_recomputed() -> None:
+    """A data test on a book model built incrementally checks the pairs that build recomputed
+    (macros/incremental.sql, get_where_subquery): a duplicated order row in a recomputed pair fails
+    it; in an untouched pair it lies outside the night's slice, and TEST_SCOPE=all (as a full build)
+    finds it."""
+    root = PROJECT / "target" / "incremental" / "scope"
+    shutil.rmtree(root, ignore_errors=True)
+    raw = root / "raw"
+    python("generate_sample_data.py", "--out", str(raw), "--truth", str(root / "truth"),
+           "--seed", "5", "--orders", "1500", "--users", "6", "--symbols", "12", "--quiet")
+    warehouse = root / "warehouse.duckdb"
+    target_path = root / "target"
+    run_night(raw, warehouse, target_path)
+    (raw / "orders" / "orders_9999-12-31_late.csv").write_text(late_fill(warehouse))
+    assert run_night(raw, warehouse, target_path) == 1
+
+    def duplicate_an_order(recomputed: bool) -> None:
+        con = duckdb.connect(str(warehouse))
+        try:
+            slice_ = """
+                (user_id, base_symbol) in (
+                    select user_id, base_symbol from intermediate.int_book_fingerprints
+                    where fingerprinted_at = (select max(built_at) from main.dbt_model_code_versions
+                                              where model_id = 'model.trading_warehouse.fct_orders'))"""
+            con.execute(f"""
+                insert into marts.fct_orders
+                select * from marts.fct_orders where {'' if recomputed else 'not '}{slice_}
+                order by source_name, order_id limit 1
+            """)
+        finally:
+            con.close()
+
+    def grain_test(**env: str) -> subprocess.CompletedProcess[str]:
+        return run([str(BIN / "dbt"), "test", "--select", "fct_orders,test_name:unique_combination",
+                    "--target-path", str(target_path)],
+                   env=project_env(WAREHOUSE=str(warehouse), **env), check=False)
+
+    assert grain_test().returncode == 0
+    duplicate_an_order(recomputed=False)
+    assert grain_test().returncode == 0, "a duplicate outside the night's pairs is not the night's to test"
+    outside = grain_test(TEST_SCOPE="all")
+    assert outside.returncode != 0 and "unique_combination_fct_orders_source_name__order_id" in outside.stdout
+    duplicate_an_order(recomputed=True)
+    inside = grain_test()
+    assert inside.returncode != 0 and "unique_combination_fct_orders_source_name__order_id" in inside.stdout
