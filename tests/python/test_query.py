@@ -187,9 +187,6 @@ def test_console_session_in_a_terminal(site: dict[str, Path], terminal: Terminal
     assert "select entry_type, count(*) as orders, count(distinct user_id) as users from marts.fct_orders" in history
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known open bug, not done: after a Ctrl-C stops a query, the console sometimes does not exit on .quit "
-    "(1-2 of 3 runs on a loaded machine; DuckDB 2.0 client); the interrupt itself and the next statement work"))
 def test_ctrl_c_stops_a_long_query_and_the_session_goes_on(site: dict[str, Path], terminal: Terminal) -> None:
     terminal.start(f"{sys.executable} scripts/query.py --warehouse {site['published']}")
     terminal.wait_for(PROMPT)
@@ -267,9 +264,6 @@ def test_one_shot_missing_or_locked_warehouse_prints_one_line_and_fails(site: di
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known open bug, not done: on a loaded machine the console sometimes does not exit on .quit "
-    "(same bug as the Ctrl-C test); the nightly publishing under an open console works"))
 def test_console_open_through_a_nightly_run(site: dict[str, Path], terminal: Terminal) -> None:
     published = site["published"]
     count = "select count(*) as orders from marts.fct_orders;"
