@@ -26,7 +26,6 @@ import shutil
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 import duckdb
@@ -364,37 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.sql is not None and console.con is not None:
             console.con.close()
-    leave(console, status)
-
-
-def leave(console: Console, status: int) -> None:
-    """End the process from its only thread.
-
-    Closing the connection ends DuckDB's database and joins its worker threads. They must be
-    gone before the exit: when a process ends while other threads of it still run (they are
-    killed and the main thread dies first), this kernel (6.18, the CI and dev machines) can
-    leave it a zombie whose parent is never told, so make or tmux wait for it forever; seen on a
-    loaded machine as `.quit` hanging: the pty closed, the process a zombie, no SIGCHLD; a
-    hand-sent SIGCHLD let tmux reap it with status 0. The history file is already written."""
-    if console.con is not None:
-        console.con.close()
-        console.con = None
+    # Leave at once: the connection is read-only, so there is nothing to flush but our own
+    # output; the history file is already written. (The ".quit hangs" once blamed on DuckDB
+    # was tmux losing the exit's SIGCHLD: see Terminal.exit_status in tests/python/test_query.py.)
     sys.stdout.flush()
     sys.stderr.flush()
-    deadline = time.monotonic() + 5
-    while threading.active_count() > 1 or own_threads() > 1:
-        if time.monotonic() > deadline:
-            break  # never seen; leaving late is better than not at all
-        time.sleep(0.01)
     os._exit(status)
-
-
-def own_threads() -> int:
-    """Threads of this process as the kernel counts them (DuckDB's are invisible to `threading`)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -107,11 +108,23 @@ class Terminal:
             time.sleep(0.2)
 
     def exit_status(self, timeout: float = 30) -> int:
+        """The exit status of the pane's program, once it has ended (its pty closed, reaped by tmux).
+
+        tmux 3.3a (Debian's, linked with libutempter) runs the `utempter` helper when a pane's
+        pty closes, with SIGCHLD set to SIG_DFL around its blocking wait: a SIGCHLD for the
+        program that comes in that window is discarded, and tmux never reaps it (a zombie, the
+        pane dead without a status). Seen on a loaded machine as "the console does not exit on
+        .quit". So once the pane is dead, its server is sent a SIGCHLD of our own: tmux's handler
+        reaps every ended child and records its status; a program that has not ended is not
+        reported (`pane_dead` stays 0) and the test fails."""
         deadline = time.monotonic() + timeout
+        server = int(self.tmux("display-message", "-p", "#{pid}").strip())
         while time.monotonic() < deadline:
             state = self.tmux("display-message", "-p", "-t", "main", "#{pane_dead} #{pane_dead_status}").split()
             if len(state) == 2 and state[0] == "1":  # the status can lag the dead flag by a moment
                 return int(state[1])
+            if state == ["1"]:
+                os.kill(server, signal.SIGCHLD)
             time.sleep(0.2)
         raise AssertionError(f"the console did not exit; screen:\n{self.screen()[-3000:]}")
 
