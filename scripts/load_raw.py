@@ -37,12 +37,12 @@ nothing), then its ``raw`` schema is mirrored to PostgreSQL's ``raw`` schema
 (libpq's PG* environment) or written as Parquet for Spark
 (``scripts/raw_export.py``).
 
-Once a build has created the staging views, the summary also names every file
-loaded now most of whose rows staging quarantines (exit 1); after a build,
-``scripts/check_quarantine.py`` does the same for every file.
+Which rows staging quarantines is known after the build:
+``scripts/check_quarantine.py`` then names every file most of whose rows were
+quarantined (the nightly job runs it after ``dbt build``).
 
-Exit codes: 0 all files loaded (or already loaded), 1 some file refused, not
-read or mostly quarantined (or the copy to the target failed), 2 nothing to build: bad
+Exit codes: 0 all files loaded (or already loaded), 1 some file refused or not
+read (or the copy to the target failed), 2 nothing to build: bad
 arguments (missing folder), no orders/ folder, or no orders at all.
 """
 from __future__ import annotations
@@ -119,8 +119,6 @@ class FileResult:
     action: str  # loaded | replaced | skipped | refused | unusable (a database source that cannot be opened)
     rows: int = 0
     message: str = ""
-    quarantined: int = 0  # rows the staging views (of an earlier build) quarantine
-    top_reason: str = ""
     source_name: str = DEFAULT_SOURCE_NAME
 
 
@@ -664,40 +662,6 @@ def load_database(con: duckdb.DuckDBPyConnection, source: LoadSource, debug: boo
     return results
 
 
-STAGING_VIEWS = {"orders": "stg_trading_app__orders", "positions": "stg_trading_app__positions",
-                 "fills": "stg_trading_app__fills", "history": "stg_trading_app__history_trades"}
-
-
-def preview_quarantine(con: duckdb.DuckDBPyConnection, results: list[FileResult]) -> None:
-    """Count, for every file (or table) loaded by this run, the rows staging quarantines.
-
-    Staging is a set of views over the raw tables, so once a build has created
-    them the loader can ask them at once. Before the first build there are no
-    views and nothing is counted here (scripts/check_quarantine.py checks
-    after the build either way).
-    """
-    for kind, view in STAGING_VIEWS.items():
-        files = [r for r in results if r.kind == kind and r.action in ("loaded", "replaced") and r.rows]
-        if not files:
-            continue
-        keys = [f"{r.source_name}|{r.path}" for r in files]
-        try:
-            rows = con.execute(
-                f"select source_name || '|' || source_file, count(*), mode(quarantine_reason) from staging.{view}"
-                f" where quarantine_reason is not null and source_name || '|' || source_file in (select unnest(?))"
-                " group by 1", [keys]).fetchall()
-            rejected = dict(con.execute(
-                "select _source_name || '|' || _source_file, count(*) from raw.rejected_lines"
-                " where _source_name || '|' || _source_file in (select unnest(?)) group by 1", [keys]).fetchall())
-        except duckdb.Error:
-            return  # not built yet (or built by another version): the post-build check decides
-        by_file = {row[0]: row for row in rows}
-        for key, result in zip(keys, files):
-            _file, count, reason = by_file.get(key, (key, 0, None))
-            result.quarantined = count + rejected.get(key, 0)
-            result.top_reason = reason or "unparseable CSV line"
-
-
 def folder_files(source: LoadSource) -> tuple[list[tuple[str, Path, str, str | None]], list[tuple[str, str]]]:
     """(kind, path, relative path, file user id) of every file of a folder source, and its unread files."""
     raw_dir = source.root
@@ -767,7 +731,6 @@ def load_sources(sources: list[LoadSource], histories: list[Path], warehouse: st
                 results.append(FileResult(rel, kind, "refused", 0,
                                           f"could not be read: {type(exc).__name__}: {first_line(exc)}",
                                           source_name=source.name))
-        preview_quarantine(con, results)
         orders = con.execute("select count(*) from raw.orders").fetchone()[0]
         return results, ignored, orders
     finally:
@@ -873,10 +836,6 @@ def main(argv: list[str] | None = None) -> int:
     refused = [r for r in results if r.action == "refused"]
     for result in refused:
         print(f"load_raw: refused {display(result, many)}: {result.message}", file=sys.stderr)
-    mostly_quarantined = [r for r in results if r.rows and r.quarantined * 2 > r.rows]
-    for result in mostly_quarantined:
-        print(f"load_raw: {display(result, many)}: {result.quarantined} of {result.rows} rows quarantined"
-              f" (most often: {result.top_reason})", file=sys.stderr)
     counted = [r for r in results if r.action != "unusable"]
     counts = {action: sum(1 for r in counted if r.action == action)
               for action in ("loaded", "replaced", "skipped", "refused")}
@@ -886,7 +845,6 @@ def main(argv: list[str] | None = None) -> int:
         f" into {args.warehouse} in {time.monotonic() - started:.1f}s: "
         + ", ".join(f"{n} {action}" for action, n in counts.items() if n)
         + (f", {len(ignored)} not read" if ignored else "")
-        + (f", {len(mostly_quarantined)} mostly quarantined" if mostly_quarantined else "")
         + (f", {len(unusable)} source(s) unusable" if unusable else "")
         + f"; {rows} rows"
     )
@@ -906,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
         export_args = [args.target, "--warehouse", args.warehouse, "--out", args.parquet_dir]
         if raw_export.main(export_args + (["--quiet"] if args.quiet else [])) != 0:
             return 1
-    problems = refused or mostly_quarantined or unusable or folders_without_orders
+    problems = refused or unusable or folders_without_orders
     return 1 if problems or [rel for rel, _reason in ignored if not is_hidden(rel)] else 0
 
 

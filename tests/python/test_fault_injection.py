@@ -437,17 +437,3 @@ def test_mostly_quarantined_files_are_named(faulty: dict) -> None:
         assert f"check_quarantine: orders/{name}: {len(rows)} of {len(rows)} rows quarantined" in check.stderr
     assert "orders/orders_a_good.csv" not in check.stderr
 
-
-def test_loader_summary_names_a_mostly_quarantined_file_once_staging_exists(faulty: dict, tmp_path: Path) -> None:
-    """After a build, the staging views tell the loader at once which new file staging would mostly quarantine."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy2(faulty["warehouse"], warehouse)
-    raw = tmp_path / "raw"
-    shutil.copytree(faulty["raw"], raw)
-    (raw / "orders" / "orders_f99_us_dates.csv").write_text(csv_text([
-        order(990, placed_at="3/3/2025 09:20"), order(991, placed_at="3/3/2025 09:21"), order(992)]))
-    result = python("load_raw.py", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--quiet", check=False)
-    assert result.returncode == 1
-    assert ("load_raw: orders/orders_f99_us_dates.csv: 2 of 3 rows quarantined"
-            " (most often: unparseable placed_at (9/9/9999 99:99))") in result.stderr
-    assert "mostly quarantined" in result.stdout
