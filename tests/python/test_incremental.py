@@ -173,7 +173,7 @@ def full_orders_dump(raw: Path, warehouse: Path) -> str:
 
 def rewrite_history(raw: Path) -> int:
     """Rewrite every history file: three closed trades get another exit price, and one
-    trade is written twice as a new trade an hour later."""
+    trade is written again as a new trade an hour later, in the middle of the file."""
     changed = 0
     for history in sorted(raw.rglob("trades_history.json")):
         document = json.loads(history.read_text())
@@ -186,7 +186,8 @@ def rewrite_history(raw: Path) -> int:
             entry = datetime.fromisoformat(str(copy["entry_time"])).replace(microsecond=0)
             copy["entry_time"] = (entry.replace(hour=min(entry.hour + 1, 23))).isoformat()
             copy["order_id"] = None
-            document["trades"].append(copy)
+            # inserted in the middle: the trades after it move to another row (their ids change)
+            document["trades"].insert(len(document["trades"]) // 2, copy)
             changed += 1
         history.write_text(json.dumps(document, indent=2))
     return changed

@@ -2,7 +2,7 @@
     of everything the pair's derived rows depend on: its orders (the winning
     version of each: its content, first source row and version count, and its
     fills), the history trades attributed to the user for the
-    symbol (their full content, reentry items included) and its
+    symbol (their id and full content, reentry items included) and its
     positions-table close markers. (A change of code or vars rebuilds the
     models it affects in full: should_full_refresh.) An incremental run keeps only the pairs
     whose fingerprint changed, stamped with this run's start; the pair models
@@ -55,7 +55,10 @@ parts as (
     select
         user_id,
         base_symbol,
-        content_fingerprint as part_hash,
+        -- the trade's id (file and row) too: the marts carry its items' ids, which move when
+        -- a rewritten history file inserts a trade before it
+        {{ fingerprint_hash(dbt.concat([
+            'history_trade_id', "'|'", "cast(content_fingerprint as " ~ dbt.type_string() ~ ")"])) }} as part_hash,
         0 as order_count,
         1 as trade_count,
         0 as marker_count
