@@ -280,3 +280,13 @@
     {%- endfor -%}
     {{- return('') -}}
 {%- endmacro %}
+
+{#- delete+insert on DuckDB (dbt-duckdb's own, overridden): the rows to
+    replace are found with `(key columns) in (select distinct ...)`, as
+    dbt-core's default__ does. dbt-duckdb joins the target to the new rows
+    instead (`delete ... using`), which for a key of few distinct values (a
+    raw file: every staged row of a replaced history file shares one key) is
+    a join of n x n rows: a 400k-row file never finished. -#}
+{% macro duckdb__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
+    {{- return(default__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates)) -}}
+{%- endmacro %}
