@@ -246,18 +246,17 @@
     build, on other models, on Spark (plain tables), or with env
     TEST_SCOPE=all, everything. -#}
 {% macro get_where_subquery(relation) -%}
-    {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
-    {%- if where -%}
-        {%- do conditions.append('(' ~ where ~ ')') -%}
-    {%- endif -%}
     {%- set book_slice = latest_book_slice(relation) -%}
-    {%- if book_slice -%}
-        {%- do conditions.append(book_slice) -%}
+    {%- if where and book_slice -%}
+        {%- set where = '(' ~ where ~ ') and ' ~ book_slice -%}
+    {%- elif book_slice -%}
+        {%- set where = book_slice -%}
     {%- endif -%}
-    {%- if conditions -%}
-        {#- spelled as dbt-core's default: Spark reads `) as name` here as a column alias list -#}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {#- otherwise exactly dbt-core's text: Spark reads `from t where (x)` as an alias `where` with a
+        column list, so a lone condition is not parenthesised -#}
+    {%- if where -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
