@@ -300,6 +300,7 @@ def measure_size(label: str, orders: int, history_trades: int | None, source_raw
     size["nights"] = {}
     for shape in shapes:
         raw, warehouse = work / f"night_{shape}" / "raw", work / f"night_{shape}" / "warehouse.duckdb"
+        shutil.rmtree(work / f"night_{shape}", ignore_errors=True)  # e.g. a killed run's WAL
         link_tree(base, raw)
         shutil.copy(built, warehouse)
         what = SHAPE_MAKERS[shape](raw, held)
