@@ -10,8 +10,15 @@
       across the trade modes of a pair). int_book_fingerprints records a
       fingerprint of each pair's inputs; a run recomputes exactly the pairs
       whose fingerprint changed and replaces their rows (delete+insert on the
-      pair; filter changed_pairs_only on the models' inputs).
-    A change of code or vars rebuilds what it affects by itself: every
+      pair; filter changed_pairs_only on the models' inputs);
+    - the whole table (meta incremental_unit: table): a model that reads its
+      inputs whole (attribution, item de-duplication, fct_daily_pnl, the rpt_
+      reports, dim_dates) is rebuilt in full after a file of a kind its
+      sources hold was loaded or replaced since its last build, and kept as
+      it is otherwise (only_if_inputs_loaded selects nothing).
+    Every model says its unit in meta incremental_unit (raw_file, order,
+    pair, table); the tests of a night are restricted to the rows its build
+    (re)computed (get_where_subquery). A change of code or vars rebuilds what it affects by itself: every
     incremental model records the code version it was built with
     (model_code_version) and is rebuilt in full when it differs
     (should_full_refresh). -#}
@@ -25,6 +32,23 @@
             select changed.user_id, changed.base_symbol
             from {{ ref('int_book_fingerprints') }} as changed
             where changed.fingerprinted_at = cast('{{ run_started_at.isoformat() }}' as {{ type_instant() }})
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL condition on int_book_fingerprints' inputs (columns user_id,
+    base_symbol): the pairs to fingerprint in this run. Every pair, unless
+    none of its inputs received a file since its last build: then only the
+    pairs a failed or killed run left uncommitted (usually none, and the
+    inputs are not read). -#}
+{% macro pairs_to_fingerprint() -%}
+    {%- if is_incremental() and not inputs_loaded_since_last_build() -%}
+        (user_id, base_symbol) in (
+            select unfinished.user_id, unfinished.base_symbol
+            from {{ this }} as unfinished
+            where unfinished.committed_fingerprint is null or unfinished.committed_fingerprint <> unfinished.fingerprint
         )
     {%- else -%}
         true
@@ -109,6 +133,26 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The unique ids of a node and of everything upstream of it (models, seeds,
+    sources), through depends_on. -#}
+{% macro ancestor_ids(unique_id) -%}
+    {%- set nodes = graph.nodes -%}
+    {%- set ancestors = [unique_id] -%}
+    {#- a namespace: a plain `set` inside a loop does not outlive the iteration -#}
+    {%- set walk = namespace(frontier=[unique_id]) -%}
+    {%- for _depth in range(50) if walk.frontier -%}
+        {%- set next_frontier = [] -%}
+        {%- for current in walk.frontier if current in nodes -%}
+            {%- for parent in nodes[current].depends_on.nodes if parent not in ancestors -%}
+                {%- do ancestors.append(parent) -%}
+                {%- do next_frontier.append(parent) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- set walk.frontier = next_frontier -%}
+    {%- endfor -%}
+    {{- return(ancestors) -}}
+{%- endmacro %}
+
 {#- The code version of a model: a hash of its own file and every upstream
     model's file (dbt's checksums), every macro of this project, and the value
     of every var that code references (project vars and --vars alike). Equal
@@ -118,18 +162,7 @@
         {{- return('') -}}
     {%- endif -%}
     {%- set nodes = graph.nodes -%}
-    {%- set ancestors = [unique_id] -%}
-    {%- set frontier = [unique_id] -%}
-    {%- for _depth in range(50) -%}
-        {%- set next_frontier = [] -%}
-        {%- for current in frontier -%}
-            {%- for parent in nodes[current].depends_on.nodes if parent in nodes and parent not in ancestors -%}
-                {%- do ancestors.append(parent) -%}
-                {%- do next_frontier.append(parent) -%}
-            {%- endfor -%}
-        {%- endfor -%}
-        {%- set frontier = next_frontier -%}
-    {%- endfor -%}
+    {%- set ancestors = ancestor_ids(unique_id) | select('in', nodes) | list -%}
     {%- set parts = [] -%}
     {%- set code = [] -%}
     {%- for ancestor in ancestors | sort -%}
@@ -189,7 +222,10 @@
 {#- dbt's own should_full_refresh (used by the incremental materialization
     and is_incremental), extended: an incremental model whose last build
     recorded another code version than its current one (or none) is rebuilt
-    in full. --full-refresh and the full_refresh config keep their meaning. -#}
+    in full; so is a model declaring meta rebuild_when_replaced after a
+    replaced file of those kinds, and a whole-table model (meta
+    incremental_unit: table) after any new or replaced file its sources
+    hold. --full-refresh and the full_refresh config keep their meaning. -#}
 {% macro should_full_refresh() -%}
     {%- set config_full_refresh = config.get('full_refresh') -%}
     {%- if config_full_refresh is none -%}
@@ -201,14 +237,19 @@
     {%- if recorded_code_version(model.unique_id) != model_code_version(model.unique_id) -%}
         {{- return(true) -}}
     {%- endif -%}
-    {{- return(replaced_since_last_build(config.get('meta', {}).get('rebuild_when_replaced', []))) -}}
+    {%- set meta = config.get('meta', {}) -%}
+    {%- if meta.get('incremental_unit') == 'table' and inputs_loaded_since_last_build() -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {{- return(files_since_last_build(meta.get('rebuild_when_replaced', []), ['replaced'])) -}}
 {%- endmacro %}
 
 {#- True when a file or table of one of these kinds (load_log.kind: orders,
-    fills, ...) was replaced since the model's last recorded build: rows a
-    replaced file no longer holds cannot be seen by an incremental run, so a
-    model declaring meta rebuild_when_replaced is then rebuilt in full. -#}
-{% macro replaced_since_last_build(kinds) -%}
+    fills, positions, history) was loaded with one of these actions (loaded,
+    replaced) since this model's last recorded build, or when it has none.
+    Rows a replaced file no longer holds cannot be seen by an incremental run,
+    so a model declaring meta rebuild_when_replaced is then rebuilt in full. -#}
+{% macro files_since_last_build(kinds, actions) -%}
     {%- if not kinds -%}
         {{- return(false) -}}
     {%- endif -%}
@@ -219,9 +260,44 @@
     {%- set load_log = graph.sources['source.' ~ project_name ~ '.trading_app.load_log'] -%}
     {%- set relation = api.Relation.create(database=load_log.database, schema=load_log.schema,
         identifier=load_log.identifier) -%}
-    {%- set result = run_query("select count(*) from " ~ relation ~ " where action = 'replaced' and kind in ('"
-        ~ kinds | join("', '") ~ "') and loaded_at > cast('" ~ built_at ~ "' as " ~ type_instant() ~ ")") -%}
+    {%- set result = run_query("select count(*) from " ~ relation ~ " where action in ('" ~ actions | join("', '")
+        ~ "') and kind in ('" ~ kinds | join("', '") ~ "') and loaded_at > cast('" ~ built_at ~ "' as "
+        ~ type_instant() ~ ")") -%}
     {{- return(result.columns[0].values()[0] > 0) -}}
+{%- endmacro %}
+
+{#- The kinds of file (load_log.kind) the sources upstream of a model are
+    loaded from: each source table names them in meta load_kinds
+    (_trading_app__sources.yml). -#}
+{% macro upstream_load_kinds(unique_id) -%}
+    {%- set kinds = [] -%}
+    {%- for ancestor in ancestor_ids(unique_id) if ancestor in graph.sources -%}
+        {%- set source = graph.sources[ancestor] -%}
+        {%- for kind in source.config.meta.get('load_kinds') or source.meta.get('load_kinds') or [] -%}
+            {%- do kinds.append(kind) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- return(kinds | unique | list) -}}
+{%- endmacro %}
+
+{#- True when a file of a kind this model's sources hold was loaded or
+    replaced since its last build (or it has none): only then can its rows
+    differ from those it holds. -#}
+{% macro inputs_loaded_since_last_build() -%}
+    {{- return(files_since_last_build(upstream_load_kinds(model.unique_id), ['loaded', 'replaced'])) -}}
+{%- endmacro %}
+
+{#- The end of a model's select: an incremental run of a model none of whose
+    inputs received a file since its last build selects nothing (`where
+    false`: the engine does not read the inputs at all), as does every
+    incremental run of a whole-table model (should_full_refresh rebuilds it in
+    full when its inputs changed, so an incremental run of it is a kept
+    table). Empty otherwise. -#}
+{% macro only_if_inputs_loaded() -%}
+    {%- if is_incremental() and (config.get('meta', {}).get('incremental_unit') == 'table'
+        or not inputs_loaded_since_last_build()) -%}
+        where false
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro recorded_code_version(unique_id, column='code_version') -%}
@@ -239,19 +315,17 @@
 {%- endmacro %}
 
 {#- Tests that scale (dbt's get_where_subquery, extended; it applies a generic
-    data test's `where` config). A book model (unique_key user_id, base_symbol)
-    whose latest build was incremental is tested on the pairs that build
-    recomputed: the pairs int_book_fingerprints stamped in that run (none on
-    a quiet night, whose book rows did not change). After a full
-    build, on other models, on Spark (plain tables), or with env
-    TEST_SCOPE=all, everything. -#}
+    data test's `where` config). A model whose latest build was incremental is
+    tested on the rows that build (re)computed (latest_build_slice): none on a
+    quiet night. After a full build, on views, on Spark (plain tables), or
+    with env TEST_SCOPE=all, everything. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set book_slice = latest_book_slice(relation) -%}
-    {%- if where and book_slice -%}
-        {%- set where = '(' ~ where ~ ') and ' ~ book_slice -%}
-    {%- elif book_slice -%}
-        {%- set where = book_slice -%}
+    {%- set build_slice = latest_build_slice(relation) -%}
+    {%- if where and build_slice -%}
+        {%- set where = '(' ~ where ~ ') and ' ~ build_slice -%}
+    {%- elif build_slice -%}
+        {%- set where = build_slice -%}
     {%- endif -%}
     {#- otherwise exactly dbt-core's text: Spark reads `from t where (x)` as an alias `where` with a
         column list, so a lone condition is not parenthesised -#}
@@ -261,21 +335,42 @@
     {%- do return(relation) -%}
 {%- endmacro %}
 
-{% macro latest_book_slice(relation) -%}
+{#- SQL condition on the rows of an incremental model (found by its relation)
+    that its latest build (re)computed, by the model's meta incremental_unit:
+    - pair: the pairs int_book_fingerprints stamped in that run;
+    - raw_file: the rows of the files loaded after the build before it began
+      (those it staged);
+    - order: the orders it re-ranked (their processed_through, the newest
+      load it saw, is later than the start of the build before it);
+    - table: nothing (the table was kept as it was tested when it was built).
+    Empty (everything) when that build was full, for other models, or with
+    env TEST_SCOPE=all. -#}
+{% macro latest_build_slice(relation) -%}
     {%- if not execute or env_var('TEST_SCOPE', 'changed') == 'all' -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set fingerprints = graph.nodes['model.' ~ project_name ~ '.int_book_fingerprints'] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
-        and node.config.materialized == 'incremental' and node.config.unique_key == ['user_id', 'base_symbol']
+        and node.config.materialized == 'incremental'
         and (node.alias | lower) == (relation.identifier | lower) and (node.schema | lower) == (relation.schema | lower) -%}
-        {%- if recorded_code_version(node.unique_id, 'build_kind') == 'incremental' -%}
+        {%- set unit = node.config.meta.get('incremental_unit') -%}
+        {%- if recorded_code_version(node.unique_id, 'build_kind') != 'incremental' -%}
+            {{- return('') -}}
+        {%- endif -%}
+        {%- set builds = code_versions_relation() ~ " as build where build.model_id = '" ~ node.unique_id ~ "'" -%}
+        {%- set latest = "(select max(build.built_at) from " ~ builds ~ ")" -%}
+        {%- set previous = "(select max(build.built_at) from " ~ builds ~ " and build.built_at < " ~ latest ~ ")" -%}
+        {%- if unit == 'pair' -%}
+            {%- set fingerprints = graph.nodes['model.' ~ project_name ~ '.int_book_fingerprints'] -%}
             {%- set stamps = api.Relation.create(database=fingerprints.database, schema=fingerprints.schema,
                 identifier=fingerprints.alias) -%}
-            {#- the pairs stamped by the run that built this model last (a quiet night: none) -#}
             {{- return("(user_id, base_symbol) in (select stamped.user_id, stamped.base_symbol from " ~ stamps
-                ~ " as stamped where stamped.fingerprinted_at = (select max(build.built_at) from "
-                ~ code_versions_relation() ~ " as build where build.model_id = '" ~ node.unique_id ~ "'))") -}}
+                ~ " as stamped where stamped.fingerprinted_at = " ~ latest ~ ")") -}}
+        {%- elif unit == 'raw_file' -%}
+            {{- return("loaded_at > " ~ previous) -}}
+        {%- elif unit == 'order' -%}
+            {{- return("processed_through > " ~ previous) -}}
+        {%- elif unit == 'table' -%}
+            {{- return("false") -}}
         {%- endif -%}
     {%- endfor -%}
     {{- return('') -}}

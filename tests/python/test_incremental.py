@@ -112,6 +112,24 @@ def run_night(raw: Path, warehouse: Path, target_path: Path) -> int:
         con.close()
 
 
+WHOLE_TABLES = ("int_history_trades_attributed", "int_history_reentry_items_deduplicated", "fct_daily_pnl",
+                "rpt_entry_type_disagreements", "rpt_entry_type_recorded_vs_derived", "rpt_history_vs_orders",
+                "rpt_orders_vs_fills", "rpt_positions_table_vs_derived", "dim_dates")
+
+
+def latest_build_kinds(warehouse: Path) -> dict[str, str]:
+    """model name -> 'full' or 'incremental': how the latest run built each incremental model."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("""
+            select model_id, build_kind from main.dbt_model_code_versions
+            where built_at = (select max(built_at) from main.dbt_model_code_versions)
+        """).fetchall()
+    finally:
+        con.close()
+    return {model_id.rsplit(".", 1)[-1]: kind for model_id, kind in rows}
+
+
 def late_fill(warehouse: Path) -> str:
     """A new export holding a new version of an old buy that never filled: now filled."""
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -260,9 +278,11 @@ def test_incremental_equals_full_refresh(seed: int) -> None:
         night_folder(full_raw, parts, night_raw, number, cutoff)
         recomputed.append(run_night(night_raw, incremental, target_path))
 
-    # A night with nothing new recomputes nothing.
+    # A night with nothing new recomputes nothing, and keeps every whole table as it is.
     recomputed.append(run_night(night_raw, incremental, target_path))
     assert recomputed[-1] == 0
+    kinds = latest_build_kinds(incremental)
+    assert {table: kinds[table] for table in WHOLE_TABLES} == {table: "incremental" for table in WHOLE_TABLES}
 
     # A late update: an old order that never filled is filled now. Only its pair is recomputed.
     (night_raw / "orders" / "orders_9999-12-31_late.csv").write_text(late_fill(incremental))
@@ -279,9 +299,14 @@ def test_incremental_equals_full_refresh(seed: int) -> None:
     assert rewrite_history(night_raw) > 0
     recomputed.append(run_night(night_raw, incremental, target_path))
 
-    # A full dump of the positions table, two open positions now closed.
+    # A full dump of the positions table, two open positions now closed: the whole tables that read
+    # positions (through the pair marts) are rebuilt, those that read only orders and history are kept.
     full_positions_dump(night_raw)
     recomputed.append(run_night(night_raw, incremental, target_path))
+    kinds = latest_build_kinds(incremental)
+    assert kinds["rpt_positions_table_vs_derived"] == "full" and kinds["fct_daily_pnl"] == "full"
+    assert kinds["int_history_trades_attributed"] == "incremental"
+    assert kinds["int_history_reentry_items_deduplicated"] == "incremental"
 
     con = duckdb.connect(str(incremental), read_only=True)
     pairs = con.execute("select count(*) from intermediate.int_book_fingerprints").fetchone()[0]
@@ -304,11 +329,11 @@ def test_incremental_equals_full_refresh(seed: int) -> None:
                    f" recomputed per night {recomputed} of {pairs}; {', '.join(report)}")
 
 
-def test_nightly_tests_check_the_pairs_the_night_recomputed() -> None:
-    """A data test on a book model built incrementally checks the pairs that build recomputed
-    (macros/incremental.sql, get_where_subquery): a duplicated order row in a recomputed pair fails
-    it; in an untouched pair it lies outside the night's slice, and TEST_SCOPE=all (as a full build)
-    finds it."""
+def test_nightly_tests_check_what_the_night_recomputed() -> None:
+    """A data test on a model built incrementally checks the rows that build (re)computed
+    (macros/incremental.sql, get_where_subquery): a duplicated row in a recomputed book pair, or in a
+    file staged that night, fails it; outside them it is not the night's to test, and
+    TEST_SCOPE=all (as a full build) finds it."""
     root = PROJECT / "target" / "incremental" / "scope"
     shutil.rmtree(root, ignore_errors=True)
     raw = root / "raw"
@@ -320,32 +345,49 @@ def test_nightly_tests_check_the_pairs_the_night_recomputed() -> None:
     (raw / "orders" / "orders_9999-12-31_late.csv").write_text(late_fill(warehouse))
     assert run_night(raw, warehouse, target_path) == 1
 
-    def duplicate_an_order(recomputed: bool) -> None:
-        con = duckdb.connect(str(warehouse))
-        try:
-            slice_ = """
+    def duplicate_a_row(table: str, inside: bool) -> None:
+        slices = {
+            "marts.fct_orders": """
                 (user_id, base_symbol) in (
                     select user_id, base_symbol from intermediate.int_book_fingerprints
                     where fingerprinted_at = (select max(built_at) from main.dbt_model_code_versions
-                                              where model_id = 'model.trading_warehouse.fct_orders'))"""
+                                              where model_id = 'model.trading_warehouse.fct_orders'))""",
+            "staging.stg_trading_app__orders": "source_file = 'orders/orders_9999-12-31_late.csv'",
+        }
+        con = duckdb.connect(str(warehouse))
+        try:
             con.execute(f"""
-                insert into marts.fct_orders
-                select * from marts.fct_orders where {'' if recomputed else 'not '}{slice_}
-                order by source_name, order_id limit 1
+                insert into {table}
+                select * from {table} where {'' if inside else 'not '}{slices[table]}
+                order by all limit 1
             """)
         finally:
             con.close()
 
-    def grain_test(**env: str) -> subprocess.CompletedProcess[str]:
-        return run([str(BIN / "dbt"), "test", "--select", "fct_orders,test_name:unique_combination",
+    def grain_test(model: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return run([str(BIN / "dbt"), "test", "--select", f"{model},test_name:unique_combination",
                     "--target-path", str(target_path)],
                    env=project_env(WAREHOUSE=str(warehouse), **env), check=False)
 
-    assert grain_test().returncode == 0
-    duplicate_an_order(recomputed=False)
-    assert grain_test().returncode == 0, "a duplicate outside the night's pairs is not the night's to test"
-    outside = grain_test(TEST_SCOPE="all")
-    assert outside.returncode != 0 and "unique_combination_fct_orders_source_name__order_id" in outside.stdout
-    duplicate_an_order(recomputed=True)
-    inside = grain_test()
-    assert inside.returncode != 0 and "unique_combination_fct_orders_source_name__order_id" in inside.stdout
+    for table, test in (("marts.fct_orders", "unique_combination_fct_orders_source_name__order_id"),
+                        ("staging.stg_trading_app__orders",
+                         "unique_combination_stg_trading_app__orders_source_name__source_file__source_row")):
+        model = table.split(".")[1]
+        assert grain_test(model).returncode == 0
+        duplicate_a_row(table, inside=False)
+        assert grain_test(model).returncode == 0, f"{table}: a duplicate outside the night's rows is not the night's to test"
+        everything = grain_test(model, TEST_SCOPE="all")
+        assert everything.returncode != 0 and test in everything.stdout
+        duplicate_a_row(table, inside=True)
+        night = grain_test(model)
+        assert night.returncode != 0 and test in night.stdout
+
+    # A var read by one model (trade_match_minutes: R4.1, in int_history_trades_attributed) is part of
+    # the code version of every model downstream of it, however far: a night with another value
+    # rebuilds them all in full, and only them.
+    dbt("run", "--vars", "{trade_match_minutes: 31}", warehouse=warehouse, target_path=target_path)
+    kinds = latest_build_kinds(warehouse)
+    downstream = ("int_history_trades_attributed", "int_orders_entry_typed", "fct_orders", "fct_positions",
+                  "fct_daily_pnl", "rpt_history_vs_orders")
+    assert {model: kinds[model] for model in downstream} == {model: "full" for model in downstream}
+    assert kinds["int_orders_deduplicated"] == "incremental" and kinds["stg_trading_app__orders"] == "incremental"

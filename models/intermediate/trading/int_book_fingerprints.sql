@@ -12,24 +12,27 @@
     unchanged only against its committed fingerprint, which the on-run-end
     hook commit_pair_fingerprints sets once every pair model of the run
     succeeded. A run killed or failed after this model leaves the new
-    fingerprints uncommitted, and the next run recomputes those pairs. -#}
+    fingerprints uncommitted, and the next run recomputes those pairs. When
+    none of its inputs received a file since its last build, a run reads
+    only the pairs left uncommitted (pairs_to_fingerprint): usually none. -#}
 with orders as (
 
     select * from {{ ref('int_orders_deduplicated') }}
+    where {{ pairs_to_fingerprint() }}
 
 ),
 
 trades as (
 
     select * from {{ ref('int_history_trades_attributed') }}
-    where user_id is not null
+    where user_id is not null and {{ pairs_to_fingerprint() }}
 
 ),
 
 positions as (
 
     select * from {{ ref('stg_trading_app__positions') }}
-    where quarantine_reason is null and closed_at is not null
+    where quarantine_reason is null and closed_at is not null and {{ pairs_to_fingerprint() }}
 
 ),
 

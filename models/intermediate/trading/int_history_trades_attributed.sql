@@ -162,3 +162,4 @@ final as (
 )
 
 select * from final
+{{ only_if_inputs_loaded() }}

@@ -74,3 +74,4 @@ final as (
 )
 
 select * from final
+{{ only_if_inputs_loaded() }}

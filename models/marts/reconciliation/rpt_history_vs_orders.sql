@@ -131,3 +131,4 @@ final as (
 )
 
 select * from final
+{{ only_if_inputs_loaded() }}

@@ -67,3 +67,4 @@ final as (
 )
 
 select * from final
+{{ only_if_inputs_loaded() }}

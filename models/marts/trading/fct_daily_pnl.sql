@@ -104,3 +104,4 @@ final as (
 )
 
 select * from final
+{{ only_if_inputs_loaded() }}
