@@ -2,7 +2,8 @@
 """Run the floor (benchmarks/floor.sql) in one DuckDB session, straight from a raw folder.
 
 The floor reads the raw folder itself (orders CSV/Parquet exports, every
-trades_history.json; no loader, no `raw` schema) and writes the four trading
+trades_history.json, whose trades array it streams from a temporary copy;
+no loader, no `raw` schema) and writes the four trading
 marts as tables fct_orders, fct_positions, fct_reentries, fct_daily_reentries
 into --out (a DuckDB file; default in memory). Prints their row counts as JSON
 on the last line. Hand-written SQL from shared/spec/rules.md, not the project's
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +28,21 @@ def sql_list(paths: list[Path]) -> str:
     return "[" + ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths) + "]"
 
 
-def script(raw: Path) -> str:
+def trades_array(history: Path, out: Path) -> None:
+    """Write the `trades` array of a history file to `out`. The app writes the file with indent=2,
+    so the array is found with two byte searches; any other layout is parsed whole."""
+    data = history.read_bytes()
+    start = data.find(b'\n  "trades": [')
+    end = data.find(b"\n  ]", start) if start >= 0 else -1
+    if start >= 0 and data[start + 13:start + 15] == b"[]":
+        out.write_bytes(b"[]")
+    elif start >= 0 and end >= 0:
+        out.write_bytes(memoryview(data)[start + 13:end + 4])
+    else:
+        out.write_text(json.dumps(json.loads(data).get("trades") or []))
+
+
+def script(raw: Path, workdir: Path) -> str:
     csv = sorted((raw / "orders").glob("*.csv"))
     parquet = sorted((raw / "orders").glob("*.parquet"))
     history = sorted((raw / "trade_history").rglob("trades_history.json"))
@@ -39,10 +55,16 @@ def script(raw: Path) -> str:
     if parquet:
         parts.append(f"select columns(*)::varchar from read_parquet({sql_list(parquet)}, union_by_name = true,"
                      " filename = true)")
+    arrays = []
+    for number, path in enumerate(history):
+        array = workdir / f"trades_{number}.json"
+        trades_array(path, array)
+        arrays.append(f"select {sql_list([path])[1:-1]} as filename, json as trade, ordinality as trade_index"
+                      f" from read_json_objects({sql_list([array])[1:-1]}, format = 'array') with ordinality")
     text = (HERE / "floor.sql").read_text()
     return (text.replace("{orders_union}", "\n        union all by name\n        ".join(parts))
-            .replace("{history_files}", sql_list(history))
-            .replace("{max_object_size}", str(max(path.stat().st_size for path in history) + 1_000_000)).replace("{{", "{").replace("}}", "}"))
+            .replace("{history_arrays}", "\n        union all\n        ".join(arrays))
+            .replace("{{", "{").replace("}}", "}"))
 
 
 def statements(text: str) -> list[str]:
@@ -64,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     con.execute("set preserve_insertion_order = false")
     if args.threads:
         con.execute(f"set threads = {args.threads}")
-    for statement in statements(script(args.raw)):
-        con.execute(statement)
+    with tempfile.TemporaryDirectory(prefix="floor_") as workdir:
+        for statement in statements(script(args.raw, Path(workdir))):
+            con.execute(statement)
     counts = {mart: con.execute(f"select count(*) from {mart}").fetchone()[0] for mart in MARTS}
     con.close()
     print(json.dumps({"seconds": round(time.monotonic() - started, 2), "rows": counts}))

@@ -68,18 +68,15 @@ from valid;
 
 -- History trades of every history file (the shared one and user_<id>/ ones).
 create temp table history_trades as
-with files as (
+with trades as (
+    -- each file's trades array, streamed (floor.py writes it out of the file: a production-sized
+    -- history file read as one JSON document needs several times its size in memory)
     select
         filename,
         try_cast(regexp_extract(filename, 'user_(\d+)/trades_history\.json$', 1) as bigint) as file_user_id,
-        trades
-    from read_json({history_files}, columns = {{trades: 'JSON[]'}}, filename = true,
-                   maximum_object_size = {max_object_size}, format = 'unstructured')
-),
-
-trades as (
-    select filename, file_user_id, unnest(trades) as trade, generate_subscripts(trades, 1) as trade_index
-    from files
+        trade,
+        trade_index
+    from ({history_arrays})
 )
 
 select
