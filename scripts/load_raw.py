@@ -62,6 +62,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
@@ -367,36 +368,76 @@ def first_line(exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------- history JSON
+HISTORY_CHUNK = 1 << 24  # 16 MB: the history file is copied through this much memory at a time
+TRADES_KEY, TRADES_END = b'\n  "trades": ', b"\n  ]"
+
+
+def open_raw_stream(path: Path) -> IO[bytes]:
+    """The file as a byte stream, gunzipped when it is a .gz file."""
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")  # type: ignore[return-value]
+
+
 def split_history(path: Path, workdir: Path) -> Path:
     """Write the ``trades`` array of a history file to its own file and return it.
 
     The file is one JSON object, far larger than DuckDB's per-object limit when
     production-sized. ``json.dump(indent=2)`` puts the array's closing bracket
     alone on a line indented by two spaces, and no string holds a raw newline,
-    so the array is found with two byte searches; everything outside it is
-    validated with the standard parser. Files in any other layout (compact,
-    another indent) are parsed whole by Python's ``json`` and re-written one
-    trade per line.
+    so the array is found with two byte searches while the file streams through
+    in chunks (a 3 GB file never sits in memory: the loader's peak stays
+    DuckDB's); everything outside it is validated with the standard parser.
+    Files in any other layout (compact, another indent) are parsed whole by
+    Python's ``json`` and re-written one trade per line.
     """
-    data = open_text_bytes(path)
-    if not data.strip():
+    out, needle = workdir / "trades.json", TRADES_KEY + b"["
+    head, found = bytearray(), -1
+    try:
+        with open_raw_stream(path) as source:
+            while found < 0 and (chunk := source.read(HISTORY_CHUNK)):
+                searched = max(0, len(head) - len(needle) + 1)
+                head += chunk
+                found = head.find(needle, searched)
+            if found >= 0:
+                open_bracket = found + len(TRADES_KEY)
+                if copy_trades_array(bytes(head), open_bracket, source, out, workdir / "outside.json"):
+                    check_outside((workdir / "outside.json").read_bytes())
+                    return out
+                head = bytearray(open_text_bytes(path))  # no closing bracket on its own line: another layout
+    except (OSError, EOFError) as exc:
+        if not path.name.lower().endswith(".gz"):
+            raise
+        raise RefusedFile(f"is not a readable gzip file ({exc})") from exc
+    if not head.strip():
         raise RefusedFile("is empty")
-    out = workdir / "trades.json"
-    start_key = data.find(b'\n  "trades": [')
-    if start_key >= 0:
-        open_bracket = start_key + len(b'\n  "trades": ')
-        if data[open_bracket:open_bracket + 2] == b"[]":
-            check_outside(data)
-            out.write_bytes(b"[]")
-            return out
-        end = data.find(b"\n  ]", open_bracket)
-        if end >= 0:
-            outside = data[:open_bracket] + b"[]" + data[end + len(b"\n  ]"):]
-            check_outside(outside)
-            with out.open("wb") as handle:
-                handle.write(memoryview(data)[open_bracket:end + len(b"\n  ]")])
-            return out
-    return split_history_generic(data, out)
+    return split_history_generic(head, out)
+
+
+def copy_trades_array(head: bytes, open_bracket: int, source: IO[bytes], out: Path, outside: Path) -> bool:
+    """Stream the array that opens at ``head[open_bracket]`` into ``out`` and the
+    document around it, the array emptied, into ``outside``; False when the
+    array's closing line never comes (the file is in another layout)."""
+    buffer = head[open_bracket:]
+    if len(buffer) < 2:  # the chunk ended on the bracket: is the array empty?
+        buffer += source.read(HISTORY_CHUNK)
+    with out.open("wb") as array:
+        if buffer.startswith(b"[]"):
+            array.write(b"[]")
+            end, closing = 0, len(b"[]")
+        else:
+            closing = len(TRADES_END)
+            while (end := buffer.find(TRADES_END)) < 0:
+                keep = closing - 1  # a marker split across two chunks
+                array.write(buffer[:-keep])
+                chunk = source.read(HISTORY_CHUNK)
+                if not chunk:
+                    return False
+                buffer = buffer[-keep:] + chunk
+            array.write(buffer[:end + closing])
+    with outside.open("wb") as rest:
+        rest.write(head[:open_bracket] + b"[]" + buffer[end + closing:])
+        while chunk := source.read(HISTORY_CHUNK):
+            rest.write(chunk)
+    return True
 
 
 def check_outside(doc: bytes) -> None:

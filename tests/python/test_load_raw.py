@@ -5,12 +5,13 @@ loads."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import python
+from conftest import PROJECT, python
 
 ORDERS_CSV = """id,user_id,symbol,side,order_type,quantity,price,status,placed_at,metadata,client_tag
 1,1,RELIANCE-EQ,buy,market,10,,ongoing,2025-01-02 09:20:00,"{""rsi10"": 28, ""note"": ""a,b""}",x
@@ -135,6 +136,27 @@ def test_history_file_beyond_duckdb_object_limit(tmp_path: Path) -> None:
     assert query(warehouse, "select count(*) from raw.history_reentry_items") == [(180_000,)]
     first = query(warehouse, "select trade from raw.history_trades where _source_row = 1")[0][0]
     assert json.loads(first)["entry_price"] == 2500
+
+
+@pytest.mark.parametrize("trades", [[], [0], [0, 1, 2]])
+def test_history_split_streams_across_any_chunk_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         trades: list[int]) -> None:
+    """The trades array is copied out of the file chunk by chunk: wherever a
+    chunk ends (inside the opening key, on the bracket, inside the closing
+    line), the array written and the document left around it are the file's."""
+    sys.path.insert(0, str(PROJECT / "scripts"))
+    import load_raw
+
+    path = tmp_path / "trades_history.json"
+    write_history(path, [trade(i, 1) for i in trades])
+    document = json.loads(path.read_text())
+    for chunk in (1, 2, 3, 5, 8, 13, 64, 1 << 24):
+        monkeypatch.setattr(load_raw, "HISTORY_CHUNK", chunk)
+        work = tmp_path / f"chunk_{chunk}"
+        work.mkdir()
+        array = load_raw.split_history(path, work)
+        assert json.loads(array.read_text()) == document["trades"], chunk
+        assert json.loads((work / "outside.json").read_text()) == dict(document, trades=[]), chunk
 
 
 @pytest.mark.parametrize("indent", [None, 4])
