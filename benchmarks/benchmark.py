@@ -177,12 +177,50 @@ def shape_full_dump(raw: Path, held: Path, late_updates: int = 5) -> str:
     return f"{target.name}: {rows} rows, {len(late)} old pending orders now closed"
 
 
-def shape_history_rewrite(raw: Path, held: Path, changed: int = 5, added: int = 5) -> str:
-    """trades_history.json rewritten: a few exit prices changed, a few new trades."""
+TRADES_KEY, TRADES_CLOSE, TRADE_START = b'\n  "trades": [', b"\n  ]", b"\n    {"
+
+
+def trades_array_bounds(path: Path) -> tuple[int, int]:
+    """Byte offsets of the trades array's opening bracket and of its closing
+    line in a json.dump(indent=2) history file, found while the file streams
+    through (a 3 GB file parsed whole by Python's json needs over 24 GB)."""
+    start, offset, carry = None, 0, b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            buffer, base = carry + chunk, offset - len(carry)
+            if start is None and (found := buffer.find(TRADES_KEY)) >= 0:
+                start = base + found + len(TRADES_KEY) - 1
+            if start is not None and (found := buffer.find(TRADES_CLOSE, max(0, start + 1 - base))) >= 0:
+                return start, base + found
+            carry, offset = buffer[-len(TRADES_KEY):], offset + len(chunk)
+    raise SystemExit(f"[bench] {path}: no trades array written by json.dump(indent=2)")
+
+
+def shape_history_rewrite(raw: Path, held: Path, changed: int = 5, added: int = 5, window: int = 1 << 26) -> str:
+    """trades_history.json rewritten: a few exit prices changed, a few new trades.
+
+    The file streams through: only the last trades of the array (the last
+    `window` bytes before its closing line) are parsed, changed, extended and
+    written back in the file's own layout; the bytes before them are copied."""
     path = raw / "trade_history" / "trades_history.json"
-    document = json.loads(path.read_text())
-    trades = document["trades"]
-    closed = [trade for trade in trades if trade.get("status") == "closed" and trade.get("exit_price")]
+    start, end = trades_array_bounds(path)
+    while True:  # widen the window until it holds the trades to change and to copy (or the whole array)
+        window_start = max(start + 1, end - window)
+        with path.open("rb") as handle:
+            handle.seek(window_start)
+            region = handle.read(end - window_start)
+        starts, index = [], region.find(TRADE_START)
+        while index >= 0:  # a trade's own opening line (indent 4; its nested objects are deeper)
+            starts.append(index)
+            index = region.find(TRADE_START, index + 1)
+        bounds = list(zip(starts, starts[1:] + [len(region)]))
+        trades = [json.loads(region[begin:stop].rstrip().rstrip(b",")) for begin, stop in bounds]
+        closed = [trade for trade in trades if trade.get("status") == "closed" and trade.get("exit_price")]
+        if window_start == start + 1 or (len(closed) >= changed and len(trades) >= added):
+            break
+        window *= 2
+    if not starts:
+        raise SystemExit(f"[bench] {path}: the trades array is empty")
     for trade in closed[-changed:]:
         trade["exit_price"] = round(float(trade["exit_price"]) * 1.01, 2)
     for trade in [dict(trade) for trade in trades[-added:]]:
@@ -191,9 +229,18 @@ def shape_history_rewrite(raw: Path, held: Path, changed: int = 5, added: int = 
             trade.pop(key, None)
         trades.append(trade)
     temporary = path.with_name(".trades_history.json.tmp")
-    temporary.write_text(json.dumps(document, indent=2))
+    with path.open("rb") as source, temporary.open("wb") as target:
+        remaining = window_start + starts[0]
+        while remaining and (chunk := source.read(min(remaining, 1 << 24))):
+            target.write(chunk)
+            remaining -= len(chunk)
+        text = ",".join("\n" + "\n".join("    " + line for line in json.dumps(trade, indent=2).splitlines())
+                        for trade in trades)
+        target.write(text.encode())
+        source.seek(end)
+        shutil.copyfileobj(source, target, 1 << 24)
     os.replace(temporary, path)  # a new inode: the hard-linked original is untouched
-    return f"{min(changed, len(closed))} exit prices changed, {added} trades added, {len(trades)} trades"
+    return f"{min(changed, len(closed))} exit prices changed, {added} trades added"
 
 
 def shape_positions_dump(raw: Path, held: Path, changes: int = 5) -> str:
