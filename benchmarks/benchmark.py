@@ -46,6 +46,8 @@ import sys
 import time
 from pathlib import Path
 
+from history_bytes import CLOSE, trades_array_span
+
 PROJECT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -177,23 +179,7 @@ def shape_full_dump(raw: Path, held: Path, late_updates: int = 5) -> str:
     return f"{target.name}: {rows} rows, {len(late)} old pending orders now closed"
 
 
-TRADES_KEY, TRADES_CLOSE, TRADE_START = b'\n  "trades": [', b"\n  ]", b"\n    {"
-
-
-def trades_array_bounds(path: Path) -> tuple[int, int]:
-    """Byte offsets of the trades array's opening bracket and of its closing
-    line in a json.dump(indent=2) history file, found while the file streams
-    through (a 3 GB file parsed whole by Python's json needs over 24 GB)."""
-    start, offset, carry = None, 0, b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 24):
-            buffer, base = carry + chunk, offset - len(carry)
-            if start is None and (found := buffer.find(TRADES_KEY)) >= 0:
-                start = base + found + len(TRADES_KEY) - 1
-            if start is not None and (found := buffer.find(TRADES_CLOSE, max(0, start + 1 - base))) >= 0:
-                return start, base + found
-            carry, offset = buffer[-len(TRADES_KEY):], offset + len(chunk)
-    raise SystemExit(f"[bench] {path}: no trades array written by json.dump(indent=2)")
+TRADE_START = b"\n    {"  # a trade's own opening line (indent 4; its nested objects are deeper)
 
 
 def shape_history_rewrite(raw: Path, held: Path, changed: int = 5, added: int = 5, window: int = 1 << 26) -> str:
@@ -203,14 +189,19 @@ def shape_history_rewrite(raw: Path, held: Path, changed: int = 5, added: int = 
     `window` bytes before its closing line) are parsed, changed, extended and
     written back in the file's own layout; the bytes before them are copied."""
     path = raw / "trade_history" / "trades_history.json"
-    start, end = trades_array_bounds(path)
+    span = trades_array_span(path)
+    if span is None:
+        raise SystemExit(f"[bench] {path}: no trades array written by json.dump(indent=2)")
+    if span[1] - span[0] == len(b"[]"):
+        raise SystemExit(f"[bench] {path}: the trades array is empty")
+    start, end = span[0], span[1] - len(CLOSE)  # the array's opening bracket, its closing line
     while True:  # widen the window until it holds the trades to change and to copy (or the whole array)
         window_start = max(start + 1, end - window)
         with path.open("rb") as handle:
             handle.seek(window_start)
             region = handle.read(end - window_start)
         starts, index = [], region.find(TRADE_START)
-        while index >= 0:  # a trade's own opening line (indent 4; its nested objects are deeper)
+        while index >= 0:
             starts.append(index)
             index = region.find(TRADE_START, index + 1)
         bounds = list(zip(starts, starts[1:] + [len(region)]))

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from history_bytes import copy_span, trades_array_span
+
 HERE = Path(__file__).resolve().parent
 MARTS = ("fct_orders", "fct_positions", "fct_reentries", "fct_daily_reentries")
 
@@ -29,17 +31,14 @@ def sql_list(paths: list[Path]) -> str:
 
 
 def trades_array(history: Path, out: Path) -> None:
-    """Write the `trades` array of a history file to `out`. The app writes the file with indent=2,
-    so the array is found with two byte searches; any other layout is parsed whole."""
-    data = history.read_bytes()
-    start = data.find(b'\n  "trades": [')
-    end = data.find(b"\n  ]", start) if start >= 0 else -1
-    if start >= 0 and data[start + 13:start + 15] == b"[]":
-        out.write_bytes(b"[]")
-    elif start >= 0 and end >= 0:
-        out.write_bytes(memoryview(data)[start + 13:end + 4])
-    else:
-        out.write_text(json.dumps(json.loads(data).get("trades") or []))
+    """Write the `trades` array of a history file to `out`: streamed when the app wrote
+    the file with indent=2 (history_bytes.py), any other layout parsed whole."""
+    span = trades_array_span(history)
+    if span is None:
+        out.write_text(json.dumps(json.loads(history.read_bytes()).get("trades") or []))
+        return
+    with out.open("wb") as target:
+        copy_span(history, *span, target)
 
 
 def script(raw: Path, workdir: Path) -> str:
