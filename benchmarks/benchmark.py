@@ -397,21 +397,24 @@ def main(argv: list[str] | None = None) -> int:
 
     make_run = big["full"]["make run seconds"]
     quiet = big["nights"]["quiet"]["seconds"]
-    checks: list[tuple[str, float | None, float]] = []
+    # (name, value, target, the size issue 10 sets the target at): every ratio is printed at
+    # the big size of this run; it meets the issue's target only when run at that size.
+    checks: list[tuple[str, float | None, float, str]] = []
     if args.small_orders:
         checks.append(("quiet night big / quiet night small", quiet / results["sizes"]["small"]["nights"]["quiet"]
-                       ["seconds"], 1.5))
+                       ["seconds"], 1.5, "1M vs 10k"))
     for shape in shapes:
         if shape != "quiet":
-            checks.append((f"{shape} night / quiet night", big["nights"][shape]["seconds"] / quiet, 2.0))
+            checks.append((f"{shape} night / quiet night", big["nights"][shape]["seconds"] / quiet, 2.0, "1M"))
     for shape in shapes:
         checks.append((f"{shape} night / full make run (load + build)", big["nights"][shape]["seconds"] / make_run,
-                       0.05))
-    checks.append(("full build from empty (load + build) / floor", make_run / big["floor"]["seconds"], 4.0))
+                       0.05, "10M"))
+    checks.append(("full build from empty (load + build) / floor", make_run / big["floor"]["seconds"], 4.0, "1M"))
     peak = max(step["peak_rss_mb"] for name, step in results["steps"].items() if "generate" not in name) / 1024
-    checks.append(("peak RSS of any step, GB", peak, 4.0))
+    checks.append(("peak RSS of any step, GB", peak, 4.0, "10M"))
     results["ratios"] = [{"name": name, "value": None if value is None else round(value, 3), "target": target,
-                          "verdict": verdict(value, target).strip()} for name, value, target in checks]
+                          "issue_size": at, "verdict": verdict(value, target).strip()}
+                         for name, value, target, at in checks]
     (work / "results.json").write_text(json.dumps(results, indent=2, default=str))
 
     print(f"\nBenchmark {results['date']}, {results['machine']}")
@@ -441,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\ntargets (printed, never asserted):")
     for check in results["ratios"]:
         value = "n/a" if check["value"] is None else f"{check['value']:.3f}"
-        print(f"  {check['verdict']:<5} {check['name']:<58} {value:>8}  (target <= {check['target']})")
+        print(f"  {check['verdict']:<5} {check['name']:<58} {value:>8}  (target <= {check['target']}"
+              f" at {check['issue_size']} orders)")
     print(f"\nresults: {work / 'results.json'}")
     return 0
 
