@@ -24,8 +24,9 @@ the last day of the newest orders export as tomorrow's export, then measure
     (the small size runs the quiet night only).
 Every step runs as its own child process; its wall time and its own peak RSS
 (the child's rusage from wait4, taken by the small launcher peak_rss.py: the
-largest RSS of it and its descendants) are recorded. The ratios against the targets of issue 10 are printed with
-PASS/MISS and written to <workdir>/results.json. Not a test: nothing asserts.
+largest RSS of it and its descendants) are recorded. The ratios against the
+targets of issue 10 are printed with PASS/MISS and written to
+<workdir>/results.json. Not a test: nothing asserts.
 
 The steps are load_raw.py + dbt build, not scripts/nightly.py: the nightly job
 adds a copy of the warehouse in and out (publish) and a quarantine check; for
@@ -47,7 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from history_bytes import CLOSE, trades_array_span
+from history_bytes import CLOSE, copy_span, trades_array_span
 
 PROJECT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -224,16 +225,12 @@ def shape_history_rewrite(raw: Path, held: Path, changed: int = 5, added: int = 
             trade.pop(key, None)
         trades.append(trade)
     temporary = path.with_name(".trades_history.json.tmp")
-    with path.open("rb") as source, temporary.open("wb") as target:
-        remaining = window_start + starts[0]
-        while remaining and (chunk := source.read(min(remaining, 1 << 24))):
-            target.write(chunk)
-            remaining -= len(chunk)
+    with temporary.open("wb") as target:
+        copy_span(path, 0, window_start + starts[0], target)
         text = ",".join("\n" + "\n".join("    " + line for line in json.dumps(trade, indent=2).splitlines())
                         for trade in trades)
         target.write(text.encode())
-        source.seek(end)
-        shutil.copyfileobj(source, target, 1 << 24)
+        copy_span(path, end, path.stat().st_size, target)
     os.replace(temporary, path)  # a new inode: the hard-linked original is untouched
     return f"{min(changed, len(closed))} exit prices changed, {added} trades added"
 
